@@ -1,0 +1,42 @@
+"""Alembic environment for Relbook books (SQLite, batch mode).
+
+Run through ``relbook.storage.migrate`` which passes an open connection in
+``config.attributes["connection"]``; the app never calls the ``alembic`` command itself.
+To write a new revision: ``make revision m="what changed"``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from relbook.storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        from sqlalchemy import create_engine
+
+        url = config.get_main_option("sqlalchemy.url") or "sqlite:///revision-scratch.sqlite"
+        engine = create_engine(url)
+        with engine.connect() as fresh:
+            _run(fresh)
+        return
+    _run(connection)
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

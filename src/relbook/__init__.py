@@ -1,0 +1,3 @@
+"""Relbook: a local-first relationship book for salespeople."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,26 @@
+"""Helpers shared by sub-commands: opening the book named on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from relbook.app import AppPaths, default_paths, open_services, resolve_book
+from relbook.services.context import Services
+
+
+def book_path(args: argparse.Namespace, paths: AppPaths | None = None) -> Path:
+    return resolve_book(paths or default_paths(), getattr(args, "book", None))
+
+
+def services_for(args: argparse.Namespace, *, create: bool = False) -> Services:
+    return open_services(book_path(args), create=create)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def warn(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

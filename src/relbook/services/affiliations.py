@@ -1,0 +1,167 @@
+"""Affiliations: who works where, over time. People change jobs; history stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from relbook.domain.errors import FieldError, ValidationError
+from relbook.services import validate
+from relbook.services.base import Service
+from relbook.storage.models import Affiliation, Company, Person
+
+
+@dataclass(frozen=True)
+class AffiliationRow:
+    id: str
+    person_id: str
+    person_name: str
+    company_id: str
+    company_name: str
+    role: str
+    department: str
+    start_date: str | None
+    end_date: str | None
+    is_primary: bool
+
+    @property
+    def current(self) -> bool:
+        return self.end_date is None
+
+
+def refresh_people_count(session: Session, company_ids: set[str]) -> None:
+    for company_id in company_ids:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(Person.company_id == company_id, Person.deleted_at.is_(None))
+        )
+        session.execute(update(Company).where(Company.id == company_id).values(people_count=count))
+
+
+def set_current_company(
+    session: Session, person: Person, company_id: str | None, role: str, today: str
+) -> None:
+    """Make ``company_id`` the person's current employer (None: no current employer).
+
+    An open primary affiliation elsewhere is ended today, not deleted.
+    """
+    previous = person.company_id
+    open_primary = session.scalars(
+        select(Affiliation).where(
+            Affiliation.person_id == person.id,
+            Affiliation.end_date.is_(None),
+            Affiliation.is_primary.is_(True),
+            Affiliation.deleted_at.is_(None),
+        )
+    ).all()
+    kept = False
+    for affiliation in open_primary:
+        if affiliation.company_id == company_id:
+            kept = True
+            if role and affiliation.role != role:
+                affiliation.role = role
+        else:
+            affiliation.end_date = today
+    if company_id and not kept:
+        session.add(
+            Affiliation(
+                person_id=person.id,
+                company_id=company_id,
+                role=role,
+                start_date=today,
+                is_primary=True,
+            )
+        )
+    person.company_id = company_id
+    session.flush()
+    refresh_people_count(session, {c for c in (previous, company_id) if c})
+
+
+class AffiliationService(Service):
+    _SELECT = """SELECT a.id, a.person_id, p.display_name, a.company_id, c.name, a.role,
+                        a.department, a.start_date, a.end_date, a.is_primary
+                 FROM affiliation a JOIN person p ON p.id = a.person_id
+                 JOIN company c ON c.id = a.company_id
+                 WHERE a.deleted_at IS NULL AND p.deleted_at IS NULL AND c.deleted_at IS NULL"""
+
+    def of_person(self, person_id: str) -> list[AffiliationRow]:
+        rows = self.db.execute(
+            self._SELECT + " AND a.person_id = ? ORDER BY a.end_date IS NOT NULL, "
+            "coalesce(a.end_date, '9999') DESC, a.start_date DESC",
+            (person_id,),
+        )
+        return [AffiliationRow(*r[:9], bool(r[9])) for r in rows]
+
+    def of_company(self, company_id: str, *, current_only: bool = False) -> list[AffiliationRow]:
+        sql = self._SELECT + " AND a.company_id = ?"
+        if current_only:
+            sql += " AND a.end_date IS NULL"
+        rows = self.db.execute(
+            sql + " ORDER BY a.end_date IS NOT NULL, p.display_name", (company_id,)
+        )
+        return [AffiliationRow(*r[:9], bool(r[9])) for r in rows]
+
+    def add(
+        self,
+        person_id: str,
+        company_id: str,
+        role: str = "",
+        department: str = "",
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        primary: bool = False,
+    ) -> str:
+        problems = validate.Problems()
+        start = validate.iso_date(start_date, "start_date", problems)
+        end = validate.iso_date(end_date, "end_date", problems)
+        if start and end and end < start:
+            problems.add("end_date", "ends before it starts")
+        problems.raise_if_any()
+        with self.write(("affiliation", "person", "company")) as session:
+            person = session.get_one(Person, person_id)
+            if primary and end is None:
+                set_current_company(
+                    session, person, company_id, role, start or self.clock.now().date().isoformat()
+                )
+                found = session.scalar(
+                    select(Affiliation.id).where(
+                        Affiliation.person_id == person_id,
+                        Affiliation.company_id == company_id,
+                        Affiliation.end_date.is_(None),
+                    )
+                )
+                assert found is not None
+                return found
+            affiliation = Affiliation(
+                person_id=person_id,
+                company_id=company_id,
+                role=role,
+                department=department,
+                start_date=start,
+                end_date=end,
+                is_primary=primary,
+            )
+            session.add(affiliation)
+            session.flush()
+            return affiliation.id
+
+    def end(self, affiliation_id: str, end_date: str | None = None) -> None:
+        problems = validate.Problems()
+        end = (
+            validate.iso_date(end_date, "end_date", problems) or self.clock.now().date().isoformat()
+        )
+        problems.raise_if_any()
+        with self.write(("affiliation", "person", "company")) as session:
+            affiliation = session.get_one(Affiliation, affiliation_id)
+            if affiliation.start_date and end < affiliation.start_date:
+                raise ValidationError(FieldError("end_date", "ends before it starts"))
+            affiliation.end_date = end
+            person = session.get_one(Person, affiliation.person_id)
+            if person.company_id == affiliation.company_id and affiliation.is_primary:
+                person.company_id = None
+                session.flush()
+                refresh_people_count(session, {affiliation.company_id})

@@ -1,0 +1,152 @@
+"""The bundle of services over one open book — what the UI and the CLI talk to.
+
+Services are created on first use so that start-up imports only what the first screen
+needs (read-only services use ``sqlite3``; write services pull in SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from relbook.domain.clock import Clock
+from relbook.services.changes import ChangeBus
+from relbook.storage.book import Book
+
+if TYPE_CHECKING:
+    from relbook.services.affiliations import AffiliationService
+    from relbook.services.companies import CompanyService
+    from relbook.services.deals import DealService
+    from relbook.services.dedupe import DedupeService
+    from relbook.services.feedback import FeedbackService
+    from relbook.services.fields import FieldService
+    from relbook.services.lists import ListService
+    from relbook.services.maintenance import MaintenanceService
+    from relbook.services.merge import MergeService
+    from relbook.services.notes import NoteService
+    from relbook.services.people import PeopleService
+    from relbook.services.pipelines import PipelineService
+    from relbook.services.search import SearchService
+    from relbook.services.settings import SettingsService
+    from relbook.services.tags import TagService
+    from relbook.services.tasks import TaskService
+    from relbook.services.timeline import TimelineService
+    from relbook.services.views import SavedViewService
+
+
+class Services:
+    def __init__(self, book: Book, clock: Clock) -> None:
+        self.book = book
+        self.clock = clock
+        self.changes = ChangeBus()
+
+    def close(self) -> None:
+        self.book.close()
+
+    @cached_property
+    def settings(self) -> SettingsService:
+        from relbook.services.settings import SettingsService
+
+        return SettingsService(self)
+
+    @cached_property
+    def people(self) -> PeopleService:
+        from relbook.services.people import PeopleService
+
+        return PeopleService(self)
+
+    @cached_property
+    def companies(self) -> CompanyService:
+        from relbook.services.companies import CompanyService
+
+        return CompanyService(self)
+
+    @cached_property
+    def affiliations(self) -> AffiliationService:
+        from relbook.services.affiliations import AffiliationService
+
+        return AffiliationService(self)
+
+    @cached_property
+    def pipelines(self) -> PipelineService:
+        from relbook.services.pipelines import PipelineService
+
+        return PipelineService(self)
+
+    @cached_property
+    def deals(self) -> DealService:
+        from relbook.services.deals import DealService
+
+        return DealService(self)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        from relbook.services.tasks import TaskService
+
+        return TaskService(self)
+
+    @cached_property
+    def notes(self) -> NoteService:
+        from relbook.services.notes import NoteService
+
+        return NoteService(self)
+
+    @cached_property
+    def tags(self) -> TagService:
+        from relbook.services.tags import TagService
+
+        return TagService(self)
+
+    @cached_property
+    def fields(self) -> FieldService:
+        from relbook.services.fields import FieldService
+
+        return FieldService(self)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        from relbook.services.feedback import FeedbackService
+
+        return FeedbackService(self)
+
+    @cached_property
+    def views(self) -> SavedViewService:
+        from relbook.services.views import SavedViewService
+
+        return SavedViewService(self)
+
+    @cached_property
+    def search(self) -> SearchService:
+        from relbook.services.search import SearchService
+
+        return SearchService(self)
+
+    @cached_property
+    def lists(self) -> ListService:
+        from relbook.services.lists import ListService
+
+        return ListService(self)
+
+    @cached_property
+    def timeline(self) -> TimelineService:
+        from relbook.services.timeline import TimelineService
+
+        return TimelineService(self)
+
+    @cached_property
+    def merge(self) -> MergeService:
+        from relbook.services.merge import MergeService
+
+        return MergeService(self)
+
+    @cached_property
+    def dedupe(self) -> DedupeService:
+        from relbook.services.dedupe import DedupeService
+
+        return DedupeService(self)
+
+    @cached_property
+    def maintenance(self) -> MaintenanceService:
+        from relbook.services.maintenance import MaintenanceService
+
+        return MaintenanceService(self)

@@ -1,0 +1,117 @@
+"""Keeps the small full-text indexes (people, companies, deals, notes) in step.
+
+The interaction index is maintained by triggers (see ``search_ddl``); these documents are
+composed from several tables, so the storage layer refreshes them for the rows a
+transaction touched (``storage.session`` calls ``refresh`` after every flush; bulk paths
+call it themselves).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from relbook.storage.search_ddl import FTS_TABLES
+
+_BATCH = 500
+
+_DOCUMENTS: dict[str, str] = {
+    "person": """
+        SELECT p.rowid, p.display_name,
+               (SELECT group_concat(address, ' ') FROM person_email WHERE person_id = p.id),
+               coalesce(c.name, ''), p.title,
+               trim(coalesce((SELECT group_concat(t.name, ' ') FROM entity_tag et
+                              JOIN tag t ON t.id = et.tag_id WHERE et.entity_id = p.id), '')
+                    || ' ' ||
+                    coalesce((SELECT group_concat(number, ' ') FROM person_phone
+                              WHERE person_id = p.id), ''))
+        FROM person p LEFT JOIN company c ON c.id = p.company_id
+        WHERE p.deleted_at IS NULL AND p.id IN ({ids})""",
+    "company": """
+        SELECT c.rowid, c.name,
+               (SELECT group_concat(domain, ' ') FROM company_domain WHERE company_id = c.id),
+               trim(c.industry || ' ' || c.website || ' ' ||
+                    coalesce((SELECT group_concat(t.name, ' ') FROM entity_tag et
+                              JOIN tag t ON t.id = et.tag_id WHERE et.entity_id = c.id), ''))
+        FROM company c WHERE c.deleted_at IS NULL AND c.id IN ({ids})""",
+    "deal": """
+        SELECT d.rowid, d.title, coalesce(c.name, ''),
+               trim(coalesce((SELECT group_concat(value, ' ') FROM json_each(d.competitors)), '')
+                    || ' ' || d.lost_reason)
+        FROM deal d LEFT JOIN company c ON c.id = d.company_id
+        WHERE d.deleted_at IS NULL AND d.id IN ({ids})""",
+    "note": """
+        SELECT n.rowid, n.body FROM note n WHERE n.deleted_at IS NULL AND n.id IN ({ids})""",
+}
+
+_COLUMNS: dict[str, str] = {
+    "person": "rowid, name, emails, company, title, extra",
+    "company": "rowid, name, domains, extra",
+    "deal": "rowid, title, company, extra",
+    "note": "rowid, body",
+}
+
+INDEXED_KINDS: tuple[str, ...] = tuple(_DOCUMENTS)
+
+
+def _batches(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), _BATCH):
+        yield ids[start : start + _BATCH]
+
+
+def refresh(connection: sqlite3.Connection, kind: str, ids: Iterable[str]) -> None:
+    """Re-index the given rows of ``kind`` (deleted or missing rows leave the index)."""
+    table = FTS_TABLES[kind]
+    unique = sorted(set(ids))
+    for batch in _batches(unique):
+        marks = ",".join("?" * len(batch))
+        connection.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {kind} WHERE id IN ({marks}))",
+            batch,
+        )
+        connection.execute(
+            f"INSERT INTO {table}({_COLUMNS[kind]}) " + _DOCUMENTS[kind].format(ids=marks),
+            batch,
+        )
+
+
+def people_of_companies(connection: sqlite3.Connection, company_ids: Iterable[str]) -> list[str]:
+    ids = sorted(set(company_ids))
+    found: list[str] = []
+    for batch in _batches(ids):
+        marks = ",".join("?" * len(batch))
+        found += [
+            row[0]
+            for row in connection.execute(
+                f"SELECT id FROM person WHERE company_id IN ({marks})", batch
+            )
+        ]
+    return found
+
+
+def rebuild(connection: sqlite3.Connection) -> None:
+    """Drop and recompose every index (``relbook doctor --repair``)."""
+    for kind in INDEXED_KINDS:
+        connection.execute(f"DELETE FROM {FTS_TABLES[kind]}")
+        connection.execute(
+            f"INSERT INTO {FTS_TABLES[kind]}({_COLUMNS[kind]}) "
+            + _DOCUMENTS[kind].format(ids=f"SELECT id FROM {kind}")
+        )
+    connection.execute("INSERT INTO fts_interaction(fts_interaction) VALUES ('rebuild')")
+
+
+def integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    problems: list[str] = []
+    for kind, table in FTS_TABLES.items():
+        try:
+            connection.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as error:
+            problems.append(f"search index for {kind}: {error}")
+    for kind in INDEXED_KINDS:
+        live = connection.execute(
+            f"SELECT count(*) FROM {kind} WHERE deleted_at IS NULL"
+        ).fetchone()[0]
+        indexed = connection.execute(f"SELECT count(*) FROM {FTS_TABLES[kind]}").fetchone()[0]
+        if live != indexed:
+            problems.append(f"search index for {kind}: {indexed} entries for {live} rows")
+    return problems
