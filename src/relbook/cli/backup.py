@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from relbook.cli import EXIT_OK, EXIT_USER
-from relbook.cli.common import book_path, say, warn
+from relbook.cli.common import add_book_option, book_path, say, warn
 from relbook.storage import backup
 
 
@@ -20,7 +20,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "Backups live in BOOK.backups/ next to the book.",
     )
     parser.add_argument("--list", action="store_true", help="list existing backups")
-    parser.add_argument("--book", metavar="PATH", help="the book (default: the last one)")
+    add_book_option(parser)
     restore = commands.add_parser(
         "restore",
         help="replace the book with a backup (the current book is kept aside)",
@@ -28,7 +28,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "(BOOK-before-restore-…), never overwritten. Close the app first.",
     )
     restore.add_argument("backup", nargs="?", help="the backup file (default: the latest)")
-    restore.add_argument("--book", metavar="PATH", help="the book to restore into")
+    add_book_option(restore)
     restore.set_defaults(run=run_restore)
     return parser
 

@@ -24,3 +24,11 @@ def say(text: str) -> None:
 
 def warn(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def add_book_option(parser: argparse.ArgumentParser) -> None:
+    """``--book`` after the command too; SUPPRESS keeps a --book given before it."""
+    parser.add_argument(
+        "--book", metavar="PATH", default=argparse.SUPPRESS,
+        help="the book file (default: the last one opened)",
+    )

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from relbook.cli import EXIT_OK, EXIT_USER
-from relbook.cli.common import say, services_for
+from relbook.cli.common import add_book_option, say, services_for
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -18,7 +18,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "was found.",
     )
     parser.add_argument("--repair", action="store_true", help="rebuild the search indexes")
-    parser.add_argument("--book", metavar="PATH", help="the book (default: the last one)")
+    add_book_option(parser)
     return parser
 
 
