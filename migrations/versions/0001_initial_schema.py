@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("custom", sa.JSON(), nullable=False),
         sa.Column("origin", sa.String(length=40), nullable=False),
         sa.Column("people_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("engaged_people", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_touch_at", sa.BigInteger(), nullable=True),
         sa.Column("last_inbound_at", sa.BigInteger(), nullable=True),
         sa.Column("last_outbound_at", sa.BigInteger(), nullable=True),
@@ -109,6 +110,11 @@ def upgrade() -> None:
         sa.Column("outbound_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("rhythm_days", sa.Double(), nullable=True),
         sa.Column("strength", sa.Double(), nullable=True),
+        sa.Column("last_two_way_at", sa.BigInteger(), nullable=True),
+        sa.Column("touch_days", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("touch_weight_30", sa.Double(), server_default=sa.text("0"), nullable=False),
+        sa.Column("touch_weight_180", sa.Double(), server_default=sa.text("0"), nullable=False),
+        sa.Column("scored_at", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
@@ -123,6 +129,29 @@ def upgrade() -> None:
         batch_op.create_index("ix_company_live_name", ["deleted_at", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_company_name_key"), ["name_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_company_parent_id"), ["parent_id"], unique=False)
+
+    op.create_table(
+        "company_month",
+        sa.Column("company_id", sa.String(length=36), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("touches", sa.Integer(), nullable=False),
+        sa.Column("inbound", sa.Integer(), nullable=False),
+        sa.Column("outbound", sa.Integer(), nullable=False),
+        sa.Column("emails", sa.Integer(), nullable=False),
+        sa.Column("meetings", sa.Integer(), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("other", sa.Integer(), nullable=False),
+        sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["company.id"],
+            name=op.f("fk_company_month_company_id_company"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("company_id", "month", name=op.f("pk_company_month")),
+    )
+    with op.batch_alter_table("company_month", schema=None) as batch_op:
+        batch_op.create_index("ix_company_month_month", ["month"], unique=False)
 
     op.create_table(
         "custom_field_def",
@@ -383,6 +412,11 @@ def upgrade() -> None:
         sa.Column("outbound_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("rhythm_days", sa.Double(), nullable=True),
         sa.Column("strength", sa.Double(), nullable=True),
+        sa.Column("last_two_way_at", sa.BigInteger(), nullable=True),
+        sa.Column("touch_days", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("touch_weight_30", sa.Double(), server_default=sa.text("0"), nullable=False),
+        sa.Column("touch_weight_180", sa.Double(), server_default=sa.text("0"), nullable=False),
+        sa.Column("scored_at", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
@@ -838,5 +872,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_company_live_name")
         batch_op.drop_index("ix_company_last_touch")
 
+    with op.batch_alter_table("company_month", schema=None) as batch_op:
+        batch_op.drop_index("ix_company_month_month")
+
+    op.drop_table("company_month")
     op.drop_table("company")
     op.drop_table("account")

@@ -76,8 +76,19 @@ class TouchStats:
     outbound_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Typical gap between touches in days (median of recent gaps); None until known.
     rhythm_days: Mapped[float | None]
-    # 0–100 relationship strength (services.insight documents the formula).
+    # 0–100 relationship strength (domain.scoring documents the formula); recomputed on
+    # every refresh and by the daily rescore (it decays with time), see ``scored_at``.
     strength: Mapped[float | None]
+    # Latest touch that went both ways: they wrote to us, or we met or spoke.
+    last_two_way_at: Mapped[datetime | None]
+    # Distinct days with a touch (a thread of five replies on one day is one touch day).
+    touch_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Touch days weighted by exp(-age / 30 days) and exp(-age / 180 days), the age measured
+    # at the day of last_touch_at: recent and half-year frequency without a window that
+    # goes stale (domain.scoring decays them to "now").
+    touch_weight_30: Mapped[float] = mapped_column(default=0.0, server_default=text("0"))
+    touch_weight_180: Mapped[float] = mapped_column(default=0.0, server_default=text("0"))
+    scored_at: Mapped[datetime | None]  # when strength was last computed
 
 
 # --------------------------------------------------------------------------- people
@@ -185,6 +196,8 @@ class Company(Shareable, TouchStats, Base):
     origin: Mapped[str] = mapped_column(String(40), default="manual")
     # Denormalised: live people with an open affiliation here.
     people_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Denormalised breadth: live people here with a two-way touch in the last 180 days.
+    engaged_people: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     domains: Mapped[list[CompanyDomain]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="CompanyDomain.position"
@@ -388,6 +401,28 @@ class InteractionLink(Base):
 
     interaction: Mapped[Interaction] = relationship(back_populates="links")
     __table_args__ = (Index("ix_link_entity_time", "entity_id", "occurred_at"),)
+
+
+class CompanyMonth(Base):
+    """Touches with a company per calendar month (UTC), by kind and direction, with the
+    minutes of its meetings and calls: effort and the account heat map read this table
+    (storage.touch keeps it in step with the company's interaction links)."""
+
+    __tablename__ = "company_month"
+
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # yyyymm
+    touches: Mapped[int] = mapped_column(Integer, default=0)
+    inbound: Mapped[int] = mapped_column(Integer, default=0)
+    outbound: Mapped[int] = mapped_column(Integer, default=0)
+    emails: Mapped[int] = mapped_column(Integer, default=0)
+    meetings: Mapped[int] = mapped_column(Integer, default=0)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    other: Mapped[int] = mapped_column(Integer, default=0)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)  # meetings and calls
+    __table_args__ = (Index("ix_company_month_month", "month"),)
 
 
 # ---------------------------------------------------------------- tasks, notes, tags

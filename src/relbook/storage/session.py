@@ -56,7 +56,13 @@ DERIVED_FIELDS = frozenset(
         "outbound_count",
         "rhythm_days",
         "strength",
+        "last_two_way_at",
+        "touch_days",
+        "touch_weight_30",
+        "touch_weight_180",
+        "scored_at",
         "people_count",
+        "engaged_people",
         "seq",
     }
 )
