@@ -18,9 +18,9 @@ import pytest
 # Qt must never look for a display in tests (without one it aborts the interpreter).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from relbook.domain.clock import FixedClock  # noqa: E402
-from relbook.services.context import Services  # noqa: E402
-from relbook.storage.book import open_book  # noqa: E402
+from relbook.domain.clock import FixedClock
+from relbook.services.context import Services
+from relbook.storage.book import open_book
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("RELBOOK_CORPUS", REPO.parent / "shared" / "corpus"))

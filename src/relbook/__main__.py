@@ -95,7 +95,7 @@ def _run_gui(args: list[str]) -> int:
     except ImportError as error:  # pragma: no cover - only without the GUI extras
         print(f"relbook: the desktop app cannot start: {error}", file=sys.stderr)
         return EXIT_USER
-    return run_app(book=options.book, verbose=options.verbose)
+    return int(run_app(book=options.book, verbose=options.verbose))
 
 
 if __name__ == "__main__":

@@ -91,9 +91,7 @@ def setup_logging(paths: AppPaths, *, verbose: bool = False) -> Path | None:
         handler: logging.Handler = RotatingFileHandler(
             paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         log_path: Path | None = paths.log_file
     except OSError:

@@ -62,15 +62,19 @@ def test_edits_fold_into_one_outbox_row_with_changed_fields(services: Services) 
     draft = services.people.draft(person_id)
     draft.title = "Buyer"
     services.people.update(draft)
-    rows = services.book.reader().execute(
-        "SELECT op, base_version, fields FROM outbox WHERE entity_id = ?", (person_id,)
-    ).fetchall()
+    rows = (
+        services.book.reader()
+        .execute("SELECT op, base_version, fields FROM outbox WHERE entity_id = ?", (person_id,))
+        .fetchall()
+    )
     assert rows == [("upsert", 0, '["*", "title"]')]
     assert services.people.detail(person_id).version == 2
 
 
 def test_delete_is_undoable(services: Services) -> None:
-    person_id = services.people.create(PersonDraft(given_name="Di", emails=[Labeled("di@y.example")]))
+    person_id = services.people.create(
+        PersonDraft(given_name="Di", emails=[Labeled("di@y.example")])
+    )
     services.people.delete([person_id])
     assert services.people.count() == 0
     assert services.people.find_by_address("di@y.example") is None
@@ -79,7 +83,9 @@ def test_delete_is_undoable(services: Services) -> None:
 
 
 def test_changing_company_keeps_job_history(services: Services) -> None:
-    person_id = services.people.create(PersonDraft(given_name="Ed", company_name="Old Co", title="Buyer"))
+    person_id = services.people.create(
+        PersonDraft(given_name="Ed", company_name="Old Co", title="Buyer")
+    )
     draft = services.people.draft(person_id)
     draft.company_id, draft.company_name, draft.title = None, "New Co", "Head of Buying"
     services.people.update(draft)

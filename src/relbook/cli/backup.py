@@ -13,7 +13,7 @@ from relbook.storage import backup
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
-    parser = commands.add_parser(
+    parser: argparse.ArgumentParser = commands.add_parser(
         "backup",
         help="take a backup of the book now, or list backups",
         description="Take a consistent backup of the book (safe while the app is open). "
@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         if not backups:
             say(f"No backups of {path} yet.")
         for item in backups:
-            say(f"{item.taken_at:%Y-%m-%d %H:%M:%S}  {item.reason:<22} {item.size / 1e6:8.1f} MB  {item.path}")
+            say(
+                f"{item.taken_at:%Y-%m-%d %H:%M:%S}  {item.reason:<22} {item.size / 1e6:8.1f} MB  {item.path}"
+            )
         return EXIT_OK
     if not path.exists():
         warn(f"relbook: there is no book at {path}.")

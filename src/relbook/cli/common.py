@@ -29,6 +29,8 @@ def warn(text: str) -> None:
 def add_book_option(parser: argparse.ArgumentParser) -> None:
     """``--book`` after the command too; SUPPRESS keeps a --book given before it."""
     parser.add_argument(
-        "--book", metavar="PATH", default=argparse.SUPPRESS,
+        "--book",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
         help="the book file (default: the last one opened)",
     )

@@ -10,7 +10,7 @@ from relbook.cli.common import add_book_option, say, services_for
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
-    parser = commands.add_parser(
+    parser: argparse.ArgumentParser = commands.add_parser(
         "doctor",
         help="check the book's integrity and search index",
         description="Runs SQLite's integrity check, the foreign-key check and the search "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +30,10 @@ class AffiliationRow:
     @property
     def current(self) -> bool:
         return self.end_date is None
+
+
+def _affiliation(r: Any) -> AffiliationRow:
+    return AffiliationRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
 
 
 def refresh_people_count(session: Session, company_ids: set[str]) -> None:
@@ -93,7 +98,7 @@ class AffiliationService(Service):
             "coalesce(a.end_date, '9999') DESC, a.start_date DESC",
             (person_id,),
         )
-        return [AffiliationRow(*r[:9], bool(r[9])) for r in rows]
+        return [_affiliation(r) for r in rows]
 
     def of_company(self, company_id: str, *, current_only: bool = False) -> list[AffiliationRow]:
         sql = self._SELECT + " AND a.company_id = ?"
@@ -102,7 +107,7 @@ class AffiliationService(Service):
         rows = self.db.execute(
             sql + " ORDER BY a.end_date IS NOT NULL, p.display_name", (company_id,)
         )
-        return [AffiliationRow(*r[:9], bool(r[9])) for r in rows]
+        return [_affiliation(r) for r in rows]
 
     def add(
         self,

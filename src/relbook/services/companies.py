@@ -304,7 +304,7 @@ class CompanyService(Service):
     def people(self, company_id: str) -> list[tuple[str, str, str]]:
         """(person id, name, title) of the people currently there."""
         return [
-            tuple(r)  # type: ignore[misc]
+            (r[0], r[1], r[2])
             for r in self.db.execute(
                 """SELECT id, display_name, title FROM person
                    WHERE company_id = ? AND deleted_at IS NULL ORDER BY display_name""",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from relbook.services.dedupe import DedupeService
     from relbook.services.feedback import FeedbackService
     from relbook.services.fields import FieldService
+    from relbook.services.interactions import InteractionService
     from relbook.services.lists import ListService
     from relbook.services.maintenance import MaintenanceService
     from relbook.services.merge import MergeService
@@ -90,6 +91,12 @@ class Services:
         from relbook.services.notes import NoteService
 
         return NoteService(self)
+
+    @cached_property
+    def interactions(self) -> InteractionService:
+        from relbook.services.interactions import InteractionService
+
+        return InteractionService(self)
 
     @cached_property
     def tags(self) -> TagService:

@@ -52,9 +52,13 @@ class MaintenanceService(Service):
         if latest is None:
             report.notes.append("no backup yet — run 'relbook backup'")
         else:
-            report.notes.append(f"latest backup {latest.taken_at:%Y-%m-%d %H:%M} UTC: {latest.path}")
+            report.notes.append(
+                f"latest backup {latest.taken_at:%Y-%m-%d %H:%M} UTC: {latest.path}"
+            )
         if report.schema != migrate.SCHEMA_HEAD:
-            report.problems.append(f"schema {report.schema} is not the current {migrate.SCHEMA_HEAD}")
+            report.problems.append(
+                f"schema {report.schema} is not the current {migrate.SCHEMA_HEAD}"
+            )
         return report
 
     def rebuild_search(self) -> None:
@@ -66,4 +70,6 @@ class MaintenanceService(Service):
         settings = self.services.settings
         if not settings.get("backup_enabled"):
             return None
-        return backup.backup_if_due(self.book.path, self.clock.now(), int(settings.get("backup_keep")))
+        return backup.backup_if_due(
+            self.book.path, self.clock.now(), int(settings.get("backup_keep"))
+        )

@@ -67,10 +67,10 @@ class SettingsService(Service):
             value = float(value)
         if not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
             raise ValidationError(FieldError(key, f"must be a {spec.kind.__name__}"))
-        if key == "currency" and not (len(value) == 3 and value.isalpha()):
+        if key == "currency" and not (len(str(value)) == 3 and str(value).isalpha()):
             raise ValidationError(FieldError(key, "must be a three-letter ISO code, e.g. EUR"))
         if key == "currency":
-            value = value.upper()
+            value = str(value).upper()
         if key == "backup_keep" and not 1 <= value <= 365:
             raise ValidationError(FieldError(key, "must be between 1 and 365"))
         if key == "privacy_default" and value not in {p.value for p in PrivacyLevel}:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,7 +11,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from relbook.domain.errors import FieldError, ValidationError
-from relbook.domain.names import comparison_key
 from relbook.services.base import Service
 from relbook.storage.models import EntityTag, Tag
 
@@ -29,7 +30,10 @@ def clean_tag(name: str) -> str:
 
 
 def tag_key(name: str) -> str:
-    return comparison_key(clean_tag(name)).replace(" ", "-")
+    """'Key Account', 'key-account' and '#key_account' are the same tag."""
+    folded = unicodedata.normalize("NFKD", clean_tag(name).lower())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]+", "-", plain).strip("-")
 
 
 def ensure_tag(session: Session, name: str) -> Tag:

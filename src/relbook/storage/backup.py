@@ -7,7 +7,6 @@ backups taken before a migration or a restore are never rotated away automatical
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -81,7 +80,7 @@ def take_backup(book_path: Path, reason: str = DAILY, now: datetime | None = Non
     partial = target.with_name(target.name + ".partial")
     try:
         copy_database(book_path, partial)
-        os.replace(partial, target)
+        partial.replace(target)
     except sqlite3.OperationalError as error:
         partial.unlink(missing_ok=True)
         if "locked" in str(error) or "busy" in str(error):
@@ -171,12 +170,12 @@ def restore(backup: Path, book_path: Path, now: datetime) -> Path | None:
         kept = book_path.with_name(
             f"{book_path.stem}-before-restore-{now.strftime(_STAMP)}{book_path.suffix}"
         )
-        os.replace(book_path, kept)
+        book_path.replace(kept)
         for side in ("-wal", "-shm"):
             side_file = Path(str(book_path) + side)
             if side_file.exists():
-                os.replace(side_file, Path(str(kept) + side))
+                side_file.replace(Path(str(kept) + side))
     staging = book_path.with_name(book_path.name + ".restoring")
     shutil.copyfile(backup, staging)
-    os.replace(staging, book_path)
+    staging.replace(book_path)
     return kept

@@ -12,6 +12,7 @@ Rules (DESIGN.md "The book"):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -112,10 +113,9 @@ class Book:
     def close(self) -> None:
         with self._readers_lock:
             for connection in self._readers:
-                try:
+                # A connection may belong to a thread that already ended.
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     connection.close()
-                except sqlite3.ProgrammingError:
-                    pass  # closed by a thread that already ended
             self._readers.clear()
         self._local = threading.local()
         if self._engine is not None:

@@ -34,7 +34,8 @@ def current_revision(connection: sqlite3.Connection) -> str | None:
 
 
 def is_blank(connection: sqlite3.Connection) -> bool:
-    return connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    count: int = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return count == 0
 
 
 def upgrade(path: str, target: str = "head") -> None:

@@ -136,10 +136,13 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
 
     # A child row changed on its own (an e-mail edited in place) dirties its parent.
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, PersonEmail | PersonPhone) and obj.person is not None:
-            if obj.person not in session.new:
-                session.add(obj.person)
-                _mark_parent(obj.person, "emails" if isinstance(obj, PersonEmail) else "phones")
+        if (
+            isinstance(obj, PersonEmail | PersonPhone)
+            and obj.person is not None
+            and obj.person not in session.new
+        ):
+            session.add(obj.person)
+            _mark_parent(obj.person, "emails" if isinstance(obj, PersonEmail) else "phones")
         if isinstance(obj, InteractionLink):
             touched.add(obj.entity_id)
 
@@ -155,8 +158,8 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
 
     for obj in session.new:
         if isinstance(obj, Shareable):
-            if obj.id is None:
-                obj.id = new_id()
+            # The column default fires only at INSERT; outbox keys need the id now.
+            obj.id = obj.id or new_id()
             obj.created_at = obj.created_at or now
             obj.updated_at = now
             obj.version = 1

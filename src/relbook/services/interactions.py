@@ -1,0 +1,241 @@
+"""Interactions logged by hand (the quick log) and the detail of any interaction.
+
+Captured mail and meetings arrive through ``capture``; what no system saw — a call from
+the car, an offer handed over at a fair — the rep logs here in two keystrokes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from relbook.domain.clock import ensure_utc, from_millis
+from relbook.domain.errors import NotFoundError
+from relbook.domain.kinds import Direction, InteractionKind, LinkOrigin
+from relbook.services import validate
+from relbook.services.base import Service
+from relbook.storage.models import Interaction, InteractionLink, Participant, Person
+
+LOGGABLE = (
+    InteractionKind.CALL,
+    InteractionKind.MEETING,
+    InteractionKind.NOTE,
+    InteractionKind.OFFER,
+    InteractionKind.MESSAGE,
+    InteractionKind.EMAIL,
+    InteractionKind.OTHER,
+)
+_DEFAULT_DIRECTION = {
+    InteractionKind.CALL: Direction.OUTBOUND,
+    InteractionKind.OFFER: Direction.OUTBOUND,
+    InteractionKind.EMAIL: Direction.OUTBOUND,
+    InteractionKind.MESSAGE: Direction.OUTBOUND,
+}
+
+
+@dataclass
+class LogDraft:
+    kind: str = "call"
+    occurred_at: datetime | None = None  # None: now
+    duration_minutes: int | None = None
+    subject: str = ""
+    body: str = ""
+    direction: str = ""  # empty: by kind (calls and offers outbound, meetings none)
+    person_ids: list[str] = field(default_factory=list)
+    company_id: str | None = None
+    deal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    entity_type: str
+    entity_id: str
+    name: str
+    reason: str
+    origin: str
+    excluded: bool
+
+
+@dataclass(frozen=True)
+class InteractionDetail:
+    id: str
+    kind: str
+    direction: str
+    status: str
+    occurred_at: datetime
+    ends_at: datetime | None
+    all_day: bool
+    duration_minutes: int | None
+    subject: str
+    body: str
+    privacy: str
+    location: str
+    source: str
+    thread_key: str | None
+    participants: tuple[tuple[str, str, str, str | None], ...]  # role, address, name, person
+    links: tuple[LinkInfo, ...]
+    attachments: tuple[dict[str, Any], ...]
+
+
+class InteractionService(Service):
+    def detail(self, interaction_id: str) -> InteractionDetail:
+        import json
+
+        row = self.db.execute(
+            """SELECT id, kind, direction, status, occurred_at, ends_at, all_day,
+                      duration_minutes, subject, body, privacy, location, source, thread_key,
+                      attachments
+               FROM interaction WHERE id = ? AND deleted_at IS NULL""",
+            (interaction_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("interaction", interaction_id)
+        participants = tuple(
+            (r[0], r[1], r[2], r[3])
+            for r in self.db.execute(
+                """SELECT role, address, name, person_id FROM interaction_participant
+                   WHERE interaction_id = ? ORDER BY id""",
+                (interaction_id,),
+            )
+        )
+        links = tuple(
+            LinkInfo(r[0], r[1], r[2] or "(deleted)", r[3], r[4], bool(r[5]))
+            for r in self.db.execute(
+                """SELECT l.entity_type, l.entity_id,
+                          coalesce(p.display_name, c.name, d.title), l.reason, l.origin,
+                          l.excluded
+                   FROM interaction_link l
+                   LEFT JOIN person p ON l.entity_type = 'person' AND p.id = l.entity_id
+                   LEFT JOIN company c ON l.entity_type = 'company' AND c.id = l.entity_id
+                   LEFT JOIN deal d ON l.entity_type = 'deal' AND d.id = l.entity_id
+                   WHERE l.interaction_id = ?
+                   ORDER BY l.excluded, l.entity_type DESC""",
+                (interaction_id,),
+            )
+        )
+        return InteractionDetail(
+            id=row[0],
+            kind=row[1],
+            direction=row[2],
+            status=row[3],
+            occurred_at=from_millis(row[4]),
+            ends_at=None if row[5] is None else from_millis(row[5]),
+            all_day=bool(row[6]),
+            duration_minutes=row[7],
+            subject=row[8],
+            body=row[9],
+            privacy=row[10],
+            location=row[11],
+            source=row[12],
+            thread_key=row[13],
+            participants=participants,
+            links=links,
+            attachments=tuple(json.loads(row[14] or "[]")),
+        )
+
+    def log(self, draft: LogDraft) -> str:
+        """Log a call, meeting, note or offer; links it to its people, their companies and
+        the deal, each with the reason "logged by you"."""
+        problems = validate.Problems()
+        if draft.kind not in {k.value for k in LOGGABLE}:
+            problems.add("kind", f"'{draft.kind}' cannot be logged by hand")
+        if not (draft.person_ids or draft.company_id or draft.deal_id):
+            problems.add("person_ids", "say who it was with (a person, company or deal)")
+        if draft.duration_minutes is not None and not 0 <= draft.duration_minutes <= 24 * 60:
+            problems.add("duration_minutes", "must be between 0 and 1440 minutes")
+        direction = draft.direction or (
+            _DEFAULT_DIRECTION.get(InteractionKind(draft.kind), Direction.NONE)
+            if draft.kind in {k.value for k in LOGGABLE}
+            else Direction.NONE
+        )
+        if direction not in {d.value for d in Direction}:
+            problems.add("direction", "must be inbound, outbound or none")
+        subject = validate.optional_text(draft.subject, "subject", problems, 500)
+        problems.raise_if_any()
+        when = ensure_utc(draft.occurred_at) if draft.occurred_at else self.clock.now()
+        is_touch = draft.kind != InteractionKind.NOTE
+        with self.write(("interaction", "person", "company", "deal")) as session:
+            interaction = Interaction(
+                kind=draft.kind,
+                direction=str(direction),
+                status="done",
+                occurred_at=when,
+                duration_minutes=draft.duration_minutes,
+                subject=subject or _default_subject(draft.kind),
+                body=draft.body.strip(),
+                privacy="full",
+                source="manual",
+            )
+            session.add(interaction)
+            session.flush()
+            linked: set[str] = set()
+
+            def link(entity_type: str, entity_id: str, reason: str) -> None:
+                if entity_id in linked:
+                    return
+                linked.add(entity_id)
+                interaction.links.append(
+                    InteractionLink(
+                        entity_id=entity_id,
+                        entity_type=entity_type,
+                        occurred_at=when,
+                        kind=draft.kind,
+                        direction=str(direction),
+                        origin=LinkOrigin.MANUAL,
+                        reason=reason,
+                        is_touch=is_touch,
+                    )
+                )
+
+            for person in session.scalars(select(Person).where(Person.id.in_(draft.person_ids))):
+                link("person", person.id, "logged by you")
+                interaction.participants.append(
+                    Participant(
+                        role="attendee",
+                        address=person.emails[0].address if person.emails else "",
+                        name=person.display_name,
+                        person_id=person.id,
+                    )
+                )
+                if person.company_id:
+                    link("company", person.company_id, f"{person.display_name} works there")
+            if draft.company_id:
+                link("company", draft.company_id, "logged by you")
+            if draft.deal_id:
+                link("deal", draft.deal_id, "logged by you")
+            session.flush()
+            return interaction.id
+
+    def delete(self, interaction_ids: list[str]) -> list[str]:
+        """Soft-delete (manual entries mostly; a captured message comes back only if the
+        source sends it again as new)."""
+        now = self.clock.now()
+        deleted = []
+        with self.write(("interaction",), reason="delete") as session:
+            for row in session.scalars(
+                select(Interaction).where(Interaction.id.in_(interaction_ids))
+            ):
+                if row.deleted_at is None:
+                    row.deleted_at = now
+                    deleted.append(row.id)
+                    for link in row.links:
+                        link.is_touch = False
+        return deleted
+
+    def restore(self, interaction_ids: list[str]) -> None:
+        with self.write(("interaction",), reason="restore") as session:
+            for row in session.scalars(
+                select(Interaction).where(Interaction.id.in_(interaction_ids))
+            ):
+                row.deleted_at = None
+                for link in row.links:
+                    link.is_touch = row.kind != InteractionKind.NOTE and row.status != "cancelled"
+
+
+def _default_subject(kind: str) -> str:
+    return {"call": "Call", "meeting": "Meeting", "note": "Note", "offer": "Offer"}.get(
+        kind, kind.title()
+    )
