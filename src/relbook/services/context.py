@@ -16,6 +16,7 @@ from relbook.storage.book import Book
 if TYPE_CHECKING:
     from relbook.services.affiliations import AffiliationService
     from relbook.services.companies import CompanyService
+    from relbook.services.contacts import ContactService
     from relbook.services.deals import DealService
     from relbook.services.dedupe import DedupeService
     from relbook.services.feedback import FeedbackService
@@ -139,6 +140,12 @@ class Services:
         from relbook.services.timeline import TimelineService
 
         return TimelineService(self)
+
+    @cached_property
+    def contacts(self) -> ContactService:
+        from relbook.services.contacts import ContactService
+
+        return ContactService(self)
 
     @cached_property
     def merge(self) -> MergeService:
