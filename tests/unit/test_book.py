@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.conftest import NOW
 
 from relbook.domain.clock import FixedClock
 from relbook.domain.errors import BookCorruptError, BookError, BookTooNewError
@@ -17,7 +18,6 @@ from relbook.services.context import Services
 from relbook.services.people import Labeled, PersonDraft
 from relbook.storage import backup, migrate
 from relbook.storage.book import open_book
-from tests.conftest import NOW
 
 
 def test_a_new_book_uses_wal_full_sync_and_foreign_keys(tmp_path: Path) -> None:
@@ -107,7 +107,9 @@ def test_a_read_only_folder_is_detected_even_as_root(
 
 def test_backups_rotate_and_restore_keeps_the_current_book_aside(services: Services) -> None:
     path = services.book.path
-    person = services.people.create(PersonDraft(given_name="Before", emails=[Labeled("b@x.example")]))
+    person = services.people.create(
+        PersonDraft(given_name="Before", emails=[Labeled("b@x.example")])
+    )
     for day in range(5):
         backup.backup_if_due(path, NOW + timedelta(days=day), keep=3)
     assert backup.backup_if_due(path, NOW + timedelta(days=4, hours=1), keep=3) is None

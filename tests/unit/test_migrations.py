@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.conftest import NOW
 
 from relbook.domain.clock import FixedClock
 from relbook.services.context import Services
 from relbook.storage import backup, migrate
 from relbook.storage.book import integrity_problems, open_book
-from tests.conftest import NOW
 
 FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "books").glob("schema-*.relbook"))
 
@@ -43,8 +43,13 @@ def test_the_models_and_the_migrations_describe_the_same_schema(template_book: P
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = [
-            d for d in compare_metadata(context, Base.metadata)
-            if not (isinstance(d, tuple) and str(d[0]).endswith("_table") and str(d[1].name).startswith("fts_"))
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if not (
+                isinstance(d, tuple)
+                and str(d[0]).endswith("_table")
+                and str(d[1].name).startswith("fts_")
+            )
         ]
     engine.dispose()
     assert differences == []
@@ -56,7 +61,9 @@ def test_released_schemas_have_fixture_books() -> None:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
-def test_a_fixture_book_opens_upgraded_with_its_data(fixture: Path, tmp_path: Path, template_book: Path) -> None:
+def test_a_fixture_book_opens_upgraded_with_its_data(
+    fixture: Path, tmp_path: Path, template_book: Path
+) -> None:
     path = tmp_path / fixture.name
     shutil.copyfile(fixture, path)
     revision = fixture.stem.removeprefix("schema-")
@@ -66,7 +73,9 @@ def test_a_fixture_book_opens_upgraded_with_its_data(fixture: Path, tmp_path: Pa
     assert person_id is not None
     person = services.people.detail(person_id)
     assert (person.display_name, person.company_name, person.tags) == (
-        "Fiona Fixture", "Fixture GmbH", ("fixture",),
+        "Fiona Fixture",
+        "Fixture GmbH",
+        ("fixture",),
     )
     assert [p.value for p in person.phones] == ["+49301234567"]
     assert services.search.query("pricing").first("interaction") is not None
