@@ -82,6 +82,8 @@ def upgrade() -> None:
         sa.Column("items_seen", sa.Integer(), nullable=False),
         sa.Column("items_stored", sa.Integer(), nullable=False),
         sa.Column("pending_question", sa.Text(), nullable=False),
+        sa.Column("offline_since", sa.BigInteger(), nullable=True),
+        sa.Column("retry_at", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account")),
     )
     op.create_table(

@@ -598,6 +598,10 @@ class Account(Base):
     items_stored: Mapped[int] = mapped_column(default=0)
     # A guard tripped and waits for the rep (e.g. "source looks empty"); sync pauses.
     pending_question: Mapped[str] = mapped_column(Text, default="")
+    # The server could not be reached since then (shown as "offline — will retry").
+    offline_since: Mapped[datetime | None]
+    # Do not try before this moment (the server asked to back off, or offline retry).
+    retry_at: Mapped[datetime | None]
 
 
 class SyncCursor(Base):
