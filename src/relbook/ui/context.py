@@ -1,0 +1,127 @@
+"""What every page and dialog gets: the services, the task runner, change notifications,
+undo, navigation and error reporting (one object, passed down; no globals)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from relbook.ui.qt import QObject, Qt, QTimer, QWidget, Signal, Slot
+from relbook.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from relbook.services.changes import Change
+    from relbook.services.context import Services
+    from relbook.ui.undo import UndoStack
+
+log = logging.getLogger(__name__)
+
+
+class ChangeBridge(QObject):
+    """``services.changes`` (thread-agnostic) -> the Qt signal ``changed`` on the UI thread.
+
+    Services publish after a commit on whatever thread wrote; the internal signal is
+    connected with a queued connection so listeners always run on the UI thread, later,
+    never inside the writer's call stack.
+    """
+
+    _incoming = Signal(object)
+    changed = Signal(object)  # relbook.services.changes.Change
+
+    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._incoming.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe: Callable[[], None] | None = services.changes.subscribe(
+            self._incoming.emit
+        )
+
+    @Slot(object)
+    def _deliver(self, change: Change) -> None:
+        self.changed.emit(change)
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+
+class Refresher(QObject):
+    """Coalesces change notifications into one refresh per event-loop turn for a view."""
+
+    def __init__(
+        self, ctx: UiContext, kinds: tuple[str, ...], refresh: Callable[[], None], owner: QWidget
+    ) -> None:
+        super().__init__(owner)
+        self._kinds = kinds
+        self._refresh = refresh
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._fire)
+        ctx.changes.changed.connect(self._on_change)
+
+    @Slot(object)
+    def _on_change(self, change: Change) -> None:
+        if not self._kinds or change.touches(*self._kinds):
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self._refresh()
+
+    def now(self) -> None:
+        self._timer.start()
+
+
+class UiContext(QObject):
+    """The UI's handle on one open book."""
+
+    open_requested = Signal(str, str)  # kind, id  (person/company/deal)
+    page_requested = Signal(str)  # page id
+    status_message = Signal(str)
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        log_path: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from relbook.ui.undo import UndoStack
+
+        self.services = services
+        self.log_path = log_path
+        self.runner = TaskRunner(self)
+        self.changes = ChangeBridge(services, self)
+        self.undo: UndoStack = UndoStack(self)
+        self.window: QWidget | None = None
+        self.runner.error_reporter = self.report_error
+
+    # ------------------------------------------------------------- helpers
+    def read(self, fn: Callable[[], Any], success: Callable[[Any], None], **kw: Any) -> int:
+        return self.runner.read(fn, success, **kw)
+
+    def write(
+        self, fn: Callable[[], Any], success: Callable[[Any], None] | None = None, **kw: Any
+    ) -> int:
+        return self.runner.write(fn, success, **kw)
+
+    def open_entity(self, kind: str, entity_id: str) -> None:
+        self.open_requested.emit(kind, entity_id)
+
+    def show_page(self, page_id: str) -> None:
+        self.page_requested.emit(page_id)
+
+    def status(self, text: str) -> None:
+        self.status_message.emit(text)
+
+    def report_error(self, error: BaseException, parent: QWidget | None = None) -> None:
+        from relbook.ui.errors import show_error
+
+        show_error(parent or self.window, error, self.log_path)
+
+    def close(self) -> None:
+        self.changes.close()
+        self.runner.shutdown()

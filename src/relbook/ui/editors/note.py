@@ -1,0 +1,87 @@
+"""The note editor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from relbook.ui.editors.base import EditorDialog, EntityPicker, plain_text
+from relbook.ui.qt import QCheckBox, QWidget
+
+if TYPE_CHECKING:
+    from relbook.services.notes import NoteDraft
+    from relbook.ui.context import UiContext
+
+
+class NoteEditor(EditorDialog):
+    noun = "note"
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None, draft: NoteDraft,
+                 names: dict[str, str]) -> None:
+        super().__init__(ctx, parent, "Edit note" if draft.id else "New note")
+        self.draft = draft
+        self.body = self.add_field("body", "Note", plain_text(draft.body, 180))
+        self.person = EntityPicker(ctx, "person", "About a person")
+        self.person.set_entity(draft.person_id, names.get("person", ""))
+        self.add_field("person_id", "Person", self.person)
+        self.company = EntityPicker(ctx, "company", "About a company")
+        self.company.set_entity(draft.company_id, names.get("company", ""))
+        self.add_field("company_id", "Company", self.company)
+        self.deal = EntityPicker(ctx, "deal", "About a deal")
+        self.deal.set_entity(draft.deal_id, names.get("deal", ""))
+        self.add_field("deal_id", "Deal", self.deal)
+        self.pinned = self.add_field("pinned", "", QCheckBox("Pin to the top"))
+        self.pinned.setChecked(draft.pinned)
+        self.private = self.add_field("private", "", QCheckBox("Private — never shared with the team"))
+        self.private.setChecked(draft.private)
+        self.body.setFocus()
+        self.resize(560, 520)
+
+    def build_draft(self) -> NoteDraft:
+        from relbook.services.notes import NoteDraft
+
+        d = self.draft
+        return NoteDraft(
+            body=self.body.toPlainText(),
+            private=self.private.isChecked(),
+            pinned=self.pinned.isChecked(),
+            person_id=self.person.chosen_id if self.person.text().strip() else None,
+            company_id=self.company.chosen_id if self.company.text().strip() else None,
+            deal_id=self.deal.chosen_id if self.deal.text().strip() else None,
+            interaction_id=d.interaction_id,
+            occurred_at=d.occurred_at,
+            id=d.id,
+            version=d.version,
+        )
+
+    def submit(self, draft: NoteDraft) -> Any:
+        notes = self.ctx.services.notes
+        if draft.id:
+            def update() -> str:
+                notes.update(draft)
+                return str(draft.id)
+
+            return update
+        return lambda: notes.create(draft)
+
+
+def edit_note(ctx: UiContext, parent: QWidget | None, note_id: str | None,
+              preset: dict[str, Any] | None = None) -> None:
+    from relbook.services.notes import NoteDraft
+    from relbook.ui.editors.task import _names
+
+    services = ctx.services
+
+    def load() -> tuple:
+        if note_id:
+            row = services.notes.get(note_id)
+            draft = NoteDraft(
+                body=row.body, private=row.private, pinned=row.pinned, person_id=row.person_id,
+                company_id=row.company_id, deal_id=row.deal_id,
+                interaction_id=row.interaction_id, occurred_at=row.occurred_at, id=row.id,
+                version=row.version,
+            )
+        else:
+            draft = NoteDraft(**(preset or {}))
+        return draft, _names(services, draft)
+
+    ctx.read(load, lambda result: NoteEditor(ctx, parent, *result).open())
