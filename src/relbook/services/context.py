@@ -14,6 +14,8 @@ from relbook.services.changes import ChangeBus
 from relbook.storage.book import Book
 
 if TYPE_CHECKING:
+    from relbook.credentials import SecretStore
+    from relbook.services.accounts import AccountService
     from relbook.services.affiliations import AffiliationService
     from relbook.services.companies import CompanyService
     from relbook.services.contacts import ContactService
@@ -21,15 +23,18 @@ if TYPE_CHECKING:
     from relbook.services.dedupe import DedupeService
     from relbook.services.feedback import FeedbackService
     from relbook.services.fields import FieldService
+    from relbook.services.insight import InsightService
     from relbook.services.interactions import InteractionService
     from relbook.services.lists import ListService
     from relbook.services.maintenance import MaintenanceService
     from relbook.services.merge import MergeService
+    from relbook.services.myday import MyDayService
     from relbook.services.notes import NoteService
     from relbook.services.people import PeopleService
     from relbook.services.pipelines import PipelineService
     from relbook.services.search import SearchService
     from relbook.services.settings import SettingsService
+    from relbook.services.sync import SyncService
     from relbook.services.tags import TagService
     from relbook.services.tasks import TaskService
     from relbook.services.timeline import TimelineService
@@ -160,7 +165,38 @@ class Services:
         return DedupeService(self)
 
     @cached_property
+    def insight(self) -> InsightService:
+        from relbook.services.insight import InsightService
+
+        return InsightService(self)
+
+    @cached_property
+    def myday(self) -> MyDayService:
+        from relbook.services.myday import MyDayService
+
+        return MyDayService(self)
+
+    @cached_property
     def maintenance(self) -> MaintenanceService:
         from relbook.services.maintenance import MaintenanceService
 
         return MaintenanceService(self)
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        """Account passwords: the OS keyring, or this session only (tests assign one)."""
+        from relbook.credentials import open_secret_store
+
+        return open_secret_store()
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from relbook.services.accounts import AccountService
+
+        return AccountService(self)
+
+    @cached_property
+    def sync(self) -> SyncService:
+        from relbook.services.sync import SyncService
+
+        return SyncService(self)

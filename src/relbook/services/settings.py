@@ -32,6 +32,7 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("going_cold_factor", 2.0, "Silent for this many rhythms = going cold", float),
         SettingSpec("default_cadence_days", 30, "Keep-in-touch cadence when none is known", int),
         SettingSpec("keep_warm_cadence_days", 90, "Cadence proposed after a lost deal", int),
+        SettingSpec("keep_warm_dismissed", [], "Keep-warm proposals dismissed (deal:person)", list),
     )
 }
 

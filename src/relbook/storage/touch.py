@@ -101,6 +101,7 @@ def _refresh_one(connection: sqlite3.Connection, table: str, entity_id: str, now
     inputs = TouchInputs(
         last_touch_at=None if last is None else from_millis(last),
         last_two_way_at=None if two_way is None else from_millis(two_way),
+        first_touch_at=None if first is None else from_millis(first),
         touch_count=count,
         inbound_count=n_in,
         outbound_count=n_out,

@@ -1,0 +1,65 @@
+"""Small helpers the insight modules share (read path: sqlite3 only, no SQLAlchemy)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from relbook.domain.clock import from_millis
+from relbook.domain.scoring import DAY_MS, TouchInputs
+
+
+def moment(value: int | None) -> datetime | None:
+    return None if value is None else from_millis(value)
+
+
+def id_list(ids: Iterable[str]) -> str:
+    """A JSON array for ``IN (SELECT value FROM json_each(?))`` (works on read-only
+    connections, no temp tables, no parameter limit)."""
+    return json.dumps(sorted(set(ids)))
+
+
+def days_ms(days: float) -> int:
+    return int(days * DAY_MS)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A named pointer to a person, company or deal, for lists and briefings."""
+
+    entity_type: str
+    id: str
+    name: str
+
+
+# Columns of person/company rows that feed domain.scoring.TouchInputs, in this order.
+TOUCH_COLUMNS = (
+    "last_touch_at, last_two_way_at, touch_count, inbound_count, outbound_count, "
+    "touch_days, touch_weight_30, touch_weight_180, first_touch_at"
+)
+
+
+def touch_inputs(row: Sequence[Any], engaged_people: int = 0) -> TouchInputs:
+    """TouchInputs from a row slice selected with TOUCH_COLUMNS."""
+    last, two_way, count, n_in, n_out, days, w30, w180, first = row
+    return TouchInputs(
+        last_touch_at=moment(last),
+        last_two_way_at=moment(two_way),
+        first_touch_at=moment(first),
+        touch_count=int(count or 0),
+        inbound_count=int(n_in or 0),
+        outbound_count=int(n_out or 0),
+        touch_days=int(days or 0),
+        weight_30=float(w30 or 0.0),
+        weight_180=float(w180 or 0.0),
+        engaged_people=engaged_people,
+    )
+
+
+def book_currency(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT value FROM setting WHERE key = 'currency'").fetchone()
+    return str(json.loads(row[0])) if row else "EUR"

@@ -1,0 +1,778 @@
+"""Relationship metrics, going cold, keep-in-touch due list, next contacts, keep-warm.
+
+Reads only denormalised columns (``person``/``company`` touch statistics kept by
+``storage.touch``) and indexed ranges; never scans interactions. The rules and formulas
+live in ``domain.scoring`` and ``domain.insight``; this module fetches their inputs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from relbook.domain.clock import to_millis
+from relbook.domain.errors import NotFoundError
+from relbook.domain.insight import (
+    DORMANT_MIN_DAYS,
+    MAX_LEARNED_CADENCE,
+    MIN_LEARNED_CADENCE,
+    Cadence,
+    ColdCheck,
+    ColdState,
+    DueCheck,
+    StuckDeal,
+    account_value,
+    cold_check,
+    cold_urgency,
+    due_check,
+    effective_cadence,
+    is_dormant_for_learned,
+    stuck_check,
+    value_weight,
+)
+from relbook.domain.money import format_money
+from relbook.domain.scoring import (
+    BREADTH_WINDOW_DAYS,
+    DAY_MS,
+    Strength,
+    Trend,
+    frequency_per_month,
+    reciprocity,
+    strength,
+    trend,
+    trend_rates,
+)
+from relbook.services.insight.common import (
+    TOUCH_COLUMNS,
+    Ref,
+    days_ms,
+    id_list,
+    moment,
+    touch_inputs,
+)
+
+# A meeting planned this soon means the contact is already happening.
+PLANNED_MEETING_DAYS = 14
+# Lost deals younger than this propose keep-warm cadences for their people.
+KEEP_WARM_WINDOW_DAYS = 180
+
+
+# --------------------------------------------------------------------- value at stake
+
+
+@dataclass(frozen=True)
+class ValueAtStake:
+    open_deals_minor: int  # open deals of the account (and the person's own elsewhere)
+    account_minor: int  # the larger of the account's current and potential value
+    currency: str
+
+    @property
+    def total_minor(self) -> int:
+        return self.open_deals_minor + self.account_minor
+
+    @property
+    def weight(self) -> float:
+        return value_weight(self.total_minor, self.currency)
+
+    def describe(self) -> str:
+        if not self.total_minor:
+            return "no value recorded"
+        parts = []
+        if self.open_deals_minor:
+            parts.append(f"open deals {format_money(self.open_deals_minor, self.currency)}")
+        if self.account_minor:
+            parts.append(f"account value {format_money(self.account_minor, self.currency)}")
+        return " + ".join(parts)
+
+
+class ValueIndex:
+    """Value at stake for the companies and people of one request (batched queries)."""
+
+    def __init__(self, db: sqlite3.Connection, currency: str) -> None:
+        self.db = db
+        self.currency = currency
+        self._company: dict[str, tuple[int, int]] = {}
+        self._person_extra: dict[str, int] = {}
+
+    def load_companies(self, company_ids: Iterable[str]) -> None:
+        wanted = {c for c in company_ids if c and c not in self._company}
+        if not wanted:
+            return
+        ids = id_list(wanted)
+        deals = dict(
+            self.db.execute(
+                """SELECT company_id, coalesce(sum(amount_minor), 0) FROM deal
+                   WHERE company_id IN (SELECT value FROM json_each(?))
+                     AND status = 'open' AND deleted_at IS NULL
+                   GROUP BY company_id""",
+                (ids,),
+            ).fetchall()
+        )
+        for company_id, current, potential in self.db.execute(
+            """SELECT id, current_value_minor, potential_value_minor FROM company
+               WHERE id IN (SELECT value FROM json_each(?))""",
+            (ids,),
+        ):
+            self._company[company_id] = (
+                int(deals.get(company_id, 0)),
+                account_value(current, potential),
+            )
+
+    def load_people(self, person_ids: Iterable[str]) -> None:
+        wanted = {p for p in person_ids if p and p not in self._person_extra}
+        if not wanted:
+            return
+        extra = dict(
+            self.db.execute(
+                """SELECT dp.person_id, coalesce(sum(d.amount_minor), 0)
+                   FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
+                   JOIN person p ON p.id = dp.person_id
+                   WHERE dp.person_id IN (SELECT value FROM json_each(?))
+                     AND d.status = 'open' AND d.deleted_at IS NULL
+                     AND (d.company_id IS NULL OR p.company_id IS NULL
+                          OR d.company_id != p.company_id)
+                   GROUP BY dp.person_id""",
+                (id_list(wanted),),
+            ).fetchall()
+        )
+        for person_id in wanted:
+            self._person_extra[person_id] = int(extra.get(person_id, 0))
+
+    def company(self, company_id: str | None) -> ValueAtStake:
+        if not company_id:
+            return ValueAtStake(0, 0, self.currency)
+        self.load_companies([company_id])
+        deals, account = self._company.get(company_id, (0, 0))
+        return ValueAtStake(deals, account, self.currency)
+
+    def person(self, person_id: str, company_id: str | None) -> ValueAtStake:
+        self.load_people([person_id])
+        base = self.company(company_id)
+        return ValueAtStake(
+            base.open_deals_minor + self._person_extra.get(person_id, 0),
+            base.account_minor,
+            self.currency,
+        )
+
+
+# ------------------------------------------------------------------ relationship card
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """Everything Relbook derives about one person's or company's relationship."""
+
+    entity_type: str  # person / company
+    id: str
+    name: str
+    company: Ref | None  # a person's current company
+    first_touch_at: datetime | None
+    last_touch_at: datetime | None
+    last_two_way_at: datetime | None  # they wrote to us, or we met or spoke
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    touch_count: int
+    inbound_count: int
+    outbound_count: int
+    touch_days: int
+    frequency_per_month: float  # touch days a month, about the last half-year
+    rhythm_days: float | None  # typical gap between touch days
+    silence_days: float | None  # days since the last touch
+    drift_days: float | None  # silence − rhythm (> 0: later than usual)
+    reciprocity: float | None  # share of touches from them (0–1)
+    reciprocity_label: str  # "they reach out more" / "balanced" / "we reach out more"
+    strength: Strength  # .score and .components (inputs and points): explain()
+    trend: Trend
+    trend_rates: tuple[float, float]  # (recent, half-year) touch days a month behind trend
+    engaged: tuple[Ref, ...]  # companies: people there we really talk to (breadth)
+    cadence: Cadence | None  # people: keep-in-touch cadence (set or learned)
+    due: DueCheck | None
+    cold: ColdCheck | None
+    snoozed_until: datetime | None
+    value: ValueAtStake
+
+    @property
+    def breadth(self) -> int:
+        return len(self.engaged)
+
+
+def _reciprocity_label(share: float | None) -> str:
+    if share is None:
+        return "no touches yet"
+    if share >= 0.6:
+        return "they reach out more"
+    if share <= 0.4:
+        return "we reach out more"
+    return "balanced"
+
+
+def entity_type_of(db: sqlite3.Connection, entity_id: str) -> str:
+    for table in ("person", "company"):
+        if db.execute(
+            f"SELECT 1 FROM {table} WHERE id = ? AND deleted_at IS NULL", (entity_id,)
+        ).fetchone():
+            return table
+    raise NotFoundError("person or company", entity_id)
+
+
+def engaged_people(db: sqlite3.Connection, company_id: str, now: datetime) -> tuple[Ref, ...]:
+    since = to_millis(now) - BREADTH_WINDOW_DAYS * DAY_MS
+    return tuple(
+        Ref("person", pid, name)
+        for pid, name in db.execute(
+            """SELECT id, display_name FROM person
+               WHERE company_id = ? AND deleted_at IS NULL AND last_two_way_at >= ?
+               ORDER BY last_two_way_at DESC""",
+            (company_id, since),
+        )
+    )
+
+
+def relationship(
+    db: sqlite3.Connection, entity_id: str, now: datetime, factor: float, currency: str
+) -> Relationship:
+    kind = entity_type_of(db, entity_id)
+    values = ValueIndex(db, currency)
+    if kind == "person":
+        row = db.execute(
+            f"""SELECT p.display_name, p.company_id, c.name, p.first_touch_at,
+                       p.last_inbound_at, p.last_outbound_at, p.rhythm_days, p.cadence_days,
+                       p.snoozed_until, p.created_at, {_prefixed("p")}
+                FROM person p LEFT JOIN company c ON c.id = p.company_id
+                WHERE p.id = ?""",
+            (entity_id,),
+        ).fetchone()
+        name, company_id, company_name = row[0], row[1], row[2]
+        company = Ref("company", company_id, company_name) if company_id else None
+        engaged: tuple[Ref, ...] = ()
+        inputs = touch_inputs(row[10:])
+        cadence = effective_cadence(row[7], row[6])
+        due = (
+            None
+            if cadence is None
+            else due_check(inputs.last_touch_at, cadence, now, created_at=moment(row[9]))
+        )
+        snoozed = moment(row[8])
+        value = values.person(entity_id, company_id)
+    else:
+        row = db.execute(
+            f"""SELECT c.name, NULL, NULL, c.first_touch_at, c.last_inbound_at,
+                       c.last_outbound_at, c.rhythm_days, NULL, NULL, c.created_at,
+                       {_prefixed("c")}
+                FROM company c WHERE c.id = ?""",
+            (entity_id,),
+        ).fetchone()
+        name, company = row[0], None
+        engaged = engaged_people(db, entity_id, now)
+        inputs = touch_inputs(row[10:], engaged_people=len(engaged))
+        cadence, due, snoozed = None, None, None
+        value = values.company(entity_id)
+    rhythm = row[6]
+    last = inputs.last_touch_at
+    silence = None if last is None else max(0.0, (now - last).total_seconds() / 86_400)
+    share = reciprocity(inputs)
+    return Relationship(
+        entity_type=kind,
+        id=entity_id,
+        name=name,
+        company=company,
+        first_touch_at=moment(row[3]),
+        last_touch_at=last,
+        last_two_way_at=inputs.last_two_way_at,
+        last_inbound_at=moment(row[4]),
+        last_outbound_at=moment(row[5]),
+        touch_count=inputs.touch_count,
+        inbound_count=inputs.inbound_count,
+        outbound_count=inputs.outbound_count,
+        touch_days=inputs.touch_days,
+        frequency_per_month=frequency_per_month(inputs, now),
+        rhythm_days=rhythm,
+        silence_days=silence,
+        drift_days=None if silence is None or rhythm is None else silence - rhythm,
+        reciprocity=share,
+        reciprocity_label=_reciprocity_label(share),
+        strength=strength(inputs, now, kind),
+        trend=trend(inputs, now),
+        trend_rates=trend_rates(inputs, now),
+        engaged=engaged,
+        cadence=cadence,
+        due=due,
+        cold=cold_check(last, rhythm, now, factor),
+        snoozed_until=snoozed,
+        value=value,
+    )
+
+
+def _prefixed(alias: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in TOUCH_COLUMNS.split(","))
+
+
+# ---------------------------------------------------------------------- going cold
+
+
+@dataclass(frozen=True)
+class ColdEntry:
+    entity_type: str  # person / company
+    id: str
+    name: str
+    company: Ref | None
+    last_touch_at: datetime
+    check: ColdCheck  # silence, rhythm, threshold
+    value: ValueAtStake
+    score: float  # min(3, silence / threshold) × value weight: the list's order
+
+    @property
+    def reason(self) -> str:
+        text = self.check.reason
+        if self.value.total_minor:
+            text += f"; at stake: {self.value.describe()}"
+        return text
+
+
+def _cold_filter(alias: str) -> str:
+    """SQL prefilter matching domain.insight.cold_check's GOING_COLD state."""
+    return f"""{alias}.deleted_at IS NULL AND {alias}.rhythm_days > 0
+        AND {alias}.last_touch_at IS NOT NULL
+        AND (:now - {alias}.last_touch_at) > :factor * {alias}.rhythm_days * {DAY_MS}
+        AND (:now - {alias}.last_touch_at)
+            <= max(:dormant, 2 * :factor * {alias}.rhythm_days * {DAY_MS})"""
+
+
+def going_cold(
+    db: sqlite3.Connection,
+    now: datetime,
+    factor: float,
+    currency: str,
+    *,
+    entity_type: str = "person",
+    limit: int | None = 50,
+    include_snoozed: bool = False,
+) -> list[ColdEntry]:
+    """People (or companies) silent for longer than ``factor`` × their own rhythm, the
+    most urgent and valuable first."""
+    params = {"now": to_millis(now), "factor": factor, "dormant": days_ms(DORMANT_MIN_DAYS)}
+    if entity_type == "person":
+        snooze = (
+            "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
+        )
+        rows = db.execute(
+            f"""SELECT p.id, p.display_name, p.company_id, c.name, p.last_touch_at,
+                       p.rhythm_days
+                FROM person p LEFT JOIN company c ON c.id = p.company_id
+                WHERE {_cold_filter("p")} {snooze}""",
+            params,
+        ).fetchall()
+    else:
+        rows = db.execute(
+            f"""SELECT c.id, c.name, NULL, NULL, c.last_touch_at, c.rhythm_days
+                FROM company c WHERE {_cold_filter("c")}""",
+            params,
+        ).fetchall()
+    values = ValueIndex(db, currency)
+    values.load_companies(r[2] if entity_type == "person" else r[0] for r in rows)
+    if entity_type == "person":
+        values.load_people(r[0] for r in rows)
+    entries = []
+    for entity_id, name, company_id, company_name, last, rhythm in rows:
+        check = cold_check(moment(last), rhythm, now, factor)
+        if check is None or check.state is not ColdState.GOING_COLD:
+            continue
+        value = (
+            values.person(entity_id, company_id)
+            if entity_type == "person"
+            else values.company(entity_id)
+        )
+        entries.append(
+            ColdEntry(
+                entity_type=entity_type,
+                id=entity_id,
+                name=name,
+                company=Ref("company", company_id, company_name) if company_id else None,
+                last_touch_at=moment(last),  # type: ignore[arg-type]
+                check=check,
+                value=value,
+                score=round(cold_urgency(check) * value.weight, 3),
+            )
+        )
+    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name))
+    return entries if limit is None else entries[:limit]
+
+
+# ------------------------------------------------------------------ keep in touch
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    id: str
+    name: str
+    company: Ref | None
+    last_touch_at: datetime | None
+    check: DueCheck  # cadence (set/learned), due_at, overdue_days
+    value: ValueAtStake
+    score: float  # urgency × value weight
+
+    @property
+    def reason(self) -> str:
+        return self.check.reason
+
+
+def due(
+    db: sqlite3.Connection,
+    now: datetime,
+    factor: float,
+    currency: str,
+    *,
+    horizon_days: float = 0,
+    limit: int | None = 100,
+    include_snoozed: bool = False,
+) -> list[DueEntry]:
+    """People whose keep-in-touch cadence is due by now + ``horizon_days`` (overdue
+    first). A learned cadence stops asking once the relationship has gone dormant."""
+    until = to_millis(now) + days_ms(horizon_days)
+    learned = f"max({MIN_LEARNED_CADENCE}, min({MAX_LEARNED_CADENCE}, round(p.rhythm_days)))"
+    snooze = "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
+    rows = db.execute(
+        f"""SELECT p.id, p.display_name, p.company_id, c.name, p.last_touch_at,
+                   p.cadence_days, p.rhythm_days, p.created_at
+            FROM person p LEFT JOIN company c ON c.id = p.company_id
+            WHERE p.deleted_at IS NULL {snooze} AND (
+                (p.cadence_days > 0 AND coalesce(p.last_touch_at, p.created_at)
+                    + p.cadence_days * {DAY_MS} <= :until)
+                OR (p.cadence_days IS NULL AND p.rhythm_days > 0
+                    AND p.last_touch_at + {learned} * {DAY_MS} <= :until
+                    AND (:now - p.last_touch_at)
+                        <= max(:dormant, 2 * :factor * {learned} * {DAY_MS})))""",
+        {
+            "now": to_millis(now),
+            "until": until,
+            "factor": factor,
+            "dormant": days_ms(DORMANT_MIN_DAYS),
+        },
+    ).fetchall()
+    values = ValueIndex(db, currency)
+    values.load_companies(r[2] for r in rows)
+    values.load_people(r[0] for r in rows)
+    entries = []
+    for pid, name, company_id, company_name, last, cadence_days, rhythm, created in rows:
+        cadence = effective_cadence(cadence_days, rhythm)
+        if cadence is None:
+            continue
+        check = due_check(moment(last), cadence, now, created_at=moment(created))
+        if is_dormant_for_learned(check, factor):
+            continue
+        value = values.person(pid, company_id)
+        entries.append(
+            DueEntry(
+                id=pid,
+                name=name,
+                company=Ref("company", company_id, company_name) if company_id else None,
+                last_touch_at=moment(last),
+                check=check,
+                value=value,
+                score=round(check.urgency * value.weight, 3),
+            )
+        )
+    entries.sort(key=lambda e: (-e.check.overdue_days, e.name))
+    return entries if limit is None else entries[:limit]
+
+
+# ------------------------------------------------------------------- next contacts
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str  # due / going_cold / stuck_deal
+    text: str
+    urgency: float  # 1–3
+
+
+@dataclass(frozen=True)
+class NextContact:
+    entity_type: str  # person, or company / deal when a stuck deal has nobody on it
+    id: str
+    name: str
+    company: Ref | None
+    deal: Ref | None  # the stuck deal behind the entry, if any
+    last_touch_at: datetime | None
+    reasons: tuple[Reason, ...]
+    value: ValueAtStake
+    score: float  # Σ urgencies × value weight
+
+    @property
+    def reason(self) -> str:
+        text = "; ".join(r.text for r in self.reasons)
+        if self.value.total_minor:
+            text += f" — at stake: {self.value.describe()}"
+        return text
+
+
+@dataclass
+class _Candidate:
+    entity_type: str
+    id: str
+    name: str
+    company: Ref | None
+    last_touch_at: datetime | None
+    reasons: list[Reason]
+    deal: Ref | None = None
+
+
+@dataclass(frozen=True)
+class StuckDealRow:
+    deal: Ref
+    company: Ref | None
+    stage_name: str
+    check: StuckDeal
+    amount_minor: int | None
+    currency: str
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"deal '{self.deal.name}' in {self.stage_name} for "
+            f"{self.check.days_in_stage:.0f} days (stuck after {self.check.stale_after_days})"
+        )
+
+
+def stuck_deals(db: sqlite3.Connection, now: datetime) -> list[StuckDealRow]:
+    """Open deals sitting in their stage longer than the stage's ``stale_after_days``."""
+    rows = db.execute(
+        f"""SELECT d.id, d.title, d.company_id, c.name, s.name, d.stage_entered_at,
+                   s.stale_after_days, d.amount_minor, d.currency
+            FROM deal d JOIN stage s ON s.id = d.stage_id
+            LEFT JOIN company c ON c.id = d.company_id
+            WHERE d.status = 'open' AND d.deleted_at IS NULL AND s.stale_after_days > 0
+              AND d.stage_entered_at < :now - s.stale_after_days * {DAY_MS}""",
+        {"now": to_millis(now)},
+    ).fetchall()
+    result = []
+    for deal_id, title, company_id, company_name, stage, entered, stale, amount, cur in rows:
+        check = stuck_check(moment(entered), stale, now)
+        if check is None or not check.is_stuck:
+            continue
+        result.append(
+            StuckDealRow(
+                Ref("deal", deal_id, title),
+                Ref("company", company_id, company_name) if company_id else None,
+                stage,
+                check,
+                amount,
+                cur,
+            )
+        )
+    result.sort(key=lambda r: -r.check.urgency)
+    return result
+
+
+def _deal_contacts(db: sqlite3.Connection, deal_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """For each deal, the live person on it we touched last (id, name)."""
+    best: dict[str, tuple[str, str, int]] = {}
+    for deal_id, person_id, name, last in db.execute(
+        """SELECT dp.deal_id, p.id, p.display_name, coalesce(p.last_touch_at, 0)
+           FROM deal_person dp JOIN person p ON p.id = dp.person_id
+           WHERE dp.deal_id IN (SELECT value FROM json_each(?)) AND p.deleted_at IS NULL""",
+        (id_list(deal_ids),),
+    ):
+        if deal_id not in best or last > best[deal_id][2]:
+            best[deal_id] = (person_id, name, last)
+    return {deal_id: (pid, name) for deal_id, (pid, name, _) in best.items()}
+
+
+def planned_meetings(
+    db: sqlite3.Connection, now: datetime, days: float = PLANNED_MEETING_DAYS
+) -> dict[str, datetime]:
+    """People and companies with a meeting planned in the next ``days`` (first one)."""
+    start = to_millis(now)
+    result: dict[str, datetime] = {}
+    for entity_id, first in db.execute(
+        """SELECT l.entity_id, min(i.occurred_at) FROM interaction i
+           JOIN interaction_link l ON l.interaction_id = i.id
+           WHERE i.kind = 'meeting' AND i.occurred_at > ? AND i.occurred_at <= ?
+             AND i.deleted_at IS NULL AND i.status != 'cancelled' AND l.excluded = 0
+             AND l.entity_type IN ('person', 'company')
+           GROUP BY l.entity_id""",
+        (start, start + days_ms(days)),
+    ):
+        result[entity_id] = moment(first)  # type: ignore[assignment]
+    return result
+
+
+def next_contacts(
+    db: sqlite3.Connection,
+    now: datetime,
+    factor: float,
+    currency: str,
+    *,
+    limit: int | None = 25,
+) -> list[NextContact]:
+    """One ranked list: cadences due, relationships going cold and deals stuck in their
+    stage, each entry with its reasons, weighted by the value at stake. Snoozed people
+    and people with a meeting already planned in the next two weeks are left out."""
+    candidates: dict[str, _Candidate] = {}
+
+    def candidate(
+        kind: str, cid: str, name: str, company: Ref | None, last: datetime | None
+    ) -> _Candidate:
+        found = candidates.get(cid)
+        if found is None:
+            found = candidates[cid] = _Candidate(kind, cid, name, company, last, [])
+        return found
+
+    for entry in due(db, now, factor, currency, limit=None):
+        candidate(
+            "person", entry.id, entry.name, entry.company, entry.last_touch_at
+        ).reasons.append(Reason("due", entry.check.reason, entry.check.urgency))
+    for cold in going_cold(db, now, factor, currency, limit=None):
+        candidate("person", cold.id, cold.name, cold.company, cold.last_touch_at).reasons.append(
+            Reason("going_cold", "going cold: " + cold.check.reason, cold_urgency(cold.check))
+        )
+    stuck = stuck_deals(db, now)
+    contacts = _deal_contacts(db, [s.deal.id for s in stuck])
+    snoozed = _snoozed(db, now, [pid for pid, _ in contacts.values()])
+    for row in stuck:
+        reason = Reason("stuck_deal", row.reason, row.check.urgency)
+        contact = contacts.get(row.deal.id)
+        if contact and contact[0] not in snoozed:
+            found = candidate("person", contact[0], contact[1], row.company, None)
+        elif row.company:
+            found = candidate("company", row.company.id, row.company.name, None, None)
+        else:
+            found = candidate("deal", row.deal.id, row.deal.name, None, None)
+        found.reasons.append(reason)
+        found.deal = found.deal or row.deal
+
+    planned = planned_meetings(db, now)
+    values = ValueIndex(db, currency)
+    people = [c for c in candidates.values() if c.entity_type == "person"]
+    _fill_people(db, people)
+    values.load_companies(c.company.id for c in people if c.company)
+    values.load_companies(c.id for c in candidates.values() if c.entity_type == "company")
+    values.load_people(c.id for c in people)
+    result = []
+    for c in candidates.values():
+        if c.id in planned:
+            continue
+        if c.entity_type == "person":
+            value = values.person(c.id, c.company.id if c.company else None)
+        elif c.entity_type == "company":
+            value = values.company(c.id)
+        else:
+            value = ValueAtStake(0, 0, currency)
+        urgency = sum(r.urgency for r in c.reasons)
+        result.append(
+            NextContact(
+                entity_type=c.entity_type,
+                id=c.id,
+                name=c.name,
+                company=c.company,
+                deal=c.deal,
+                last_touch_at=c.last_touch_at,
+                reasons=tuple(sorted(c.reasons, key=lambda r: -r.urgency)),
+                value=value,
+                score=round(urgency * value.weight, 3),
+            )
+        )
+    result.sort(key=lambda n: (-n.score, n.name))
+    return result if limit is None else result[:limit]
+
+
+def _snoozed(db: sqlite3.Connection, now: datetime, person_ids: list[str]) -> set[str]:
+    return {
+        row[0]
+        for row in db.execute(
+            """SELECT id FROM person WHERE id IN (SELECT value FROM json_each(?))
+               AND snoozed_until > ?""",
+            (id_list(person_ids), to_millis(now)),
+        )
+    }
+
+
+def _fill_people(db: sqlite3.Connection, people: list[_Candidate]) -> None:
+    """Company and last touch for people that entered through a stuck deal."""
+    missing = [c for c in people if c.last_touch_at is None]
+    if not missing:
+        return
+    rows = {
+        r[0]: r
+        for r in db.execute(
+            """SELECT p.id, p.company_id, c.name, p.last_touch_at
+               FROM person p LEFT JOIN company c ON c.id = p.company_id
+               WHERE p.id IN (SELECT value FROM json_each(?))""",
+            (id_list(c.id for c in missing),),
+        )
+    }
+    for c in missing:
+        row = rows.get(c.id)
+        if row is None:
+            continue
+        c.last_touch_at = moment(row[3])
+        if row[1]:
+            c.company = Ref("company", row[1], row[2])
+
+
+# ---------------------------------------------------------------------- keep warm
+
+
+@dataclass(frozen=True)
+class KeepWarmProposal:
+    """A lost deal's person: propose a keep-warm cadence instead of dropping them."""
+
+    person: Ref
+    company: Ref | None
+    deal: Ref
+    lost_at: datetime
+    lost_reason: str
+    cadence_days: int  # proposed (setting keep_warm_cadence_days)
+
+    @property
+    def key(self) -> str:
+        return f"{self.deal.id}:{self.person.id}"
+
+    @property
+    def reason(self) -> str:
+        why = f" ({self.lost_reason})" if self.lost_reason else ""
+        return (
+            f"'{self.deal.name}' was lost{why}: keep {self.person.name} warm every "
+            f"{self.cadence_days} days?"
+        )
+
+
+def keep_warm_proposals(
+    db: sqlite3.Connection, now: datetime, cadence_days: int, dismissed: set[str]
+) -> list[KeepWarmProposal]:
+    """People on deals lost in the last 180 days who have no cadence of their own and no
+    open deal, and whose proposal the rep has not dismissed."""
+    since = to_millis(now) - KEEP_WARM_WINDOW_DAYS * DAY_MS
+    rows = db.execute(
+        """SELECT p.id, p.display_name, p.company_id, c.name, d.id, d.title, d.closed_at,
+                  d.lost_reason
+           FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
+           JOIN person p ON p.id = dp.person_id
+           LEFT JOIN company c ON c.id = p.company_id
+           WHERE d.status = 'lost' AND d.deleted_at IS NULL AND d.closed_at >= ?
+             AND p.deleted_at IS NULL AND p.cadence_days IS NULL
+             AND NOT EXISTS (SELECT 1 FROM deal_person dp2 JOIN deal d2 ON d2.id = dp2.deal_id
+                             WHERE dp2.person_id = p.id AND d2.status = 'open'
+                               AND d2.deleted_at IS NULL)
+           ORDER BY d.closed_at DESC, p.display_name""",
+        (since,),
+    ).fetchall()
+    proposals = []
+    seen: set[str] = set()
+    for pid, name, company_id, company_name, deal_id, title, closed, reason in rows:
+        if pid in seen or f"{deal_id}:{pid}" in dismissed:
+            continue
+        seen.add(pid)
+        proposals.append(
+            KeepWarmProposal(
+                person=Ref("person", pid, name),
+                company=Ref("company", company_id, company_name) if company_id else None,
+                deal=Ref("deal", deal_id, title),
+                lost_at=moment(closed),  # type: ignore[arg-type]
+                lost_reason=reason,
+                cadence_days=cadence_days,
+            )
+        )
+    return proposals
