@@ -100,13 +100,23 @@ class UiContext(QObject):
         self.runner.error_reporter = self.report_error
 
     # ------------------------------------------------------------- helpers
-    def read(self, fn: Callable[[], Any], success: Callable[[Any], None], **kw: Any) -> int:
-        return self.runner.read(fn, success, **kw)
+    def read(
+        self,
+        fn: Callable[[], Any],
+        success: Callable[[Any], None] | None = None,
+        failure: Callable[[BaseException], bool | None] | None = None,
+        **kw: Any,
+    ) -> int:
+        return self.runner.read(fn, success, failure, **kw)
 
     def write(
-        self, fn: Callable[[], Any], success: Callable[[Any], None] | None = None, **kw: Any
+        self,
+        fn: Callable[[], Any],
+        success: Callable[[Any], None] | None = None,
+        failure: Callable[[BaseException], bool | None] | None = None,
+        **kw: Any,
     ) -> int:
-        return self.runner.write(fn, success, **kw)
+        return self.runner.write(fn, success, failure, **kw)
 
     def open_entity(self, kind: str, entity_id: str) -> None:
         self.open_requested.emit(kind, entity_id)

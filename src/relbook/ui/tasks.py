@@ -164,6 +164,8 @@ class TaskRunner(QObject):
                 if not _is_user_error(value):
                     _log_bug(value)
                 return
+            if not _is_user_error(value):
+                _log_bug(value)
             handled = False
             if job.failure is not None:
                 try:

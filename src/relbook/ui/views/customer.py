@@ -143,6 +143,7 @@ class TimelineView(QWidget):
         self.list.setObjectName("timeline")
         self.list.setItemDelegate(TwoLineDelegate(self.list))
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._open)
         self.list.itemDoubleClicked.connect(self._open)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -293,6 +294,7 @@ class CustomerPage(Page):
     def _list_tab(self) -> QListWidget:
         widget = QListWidget()
         widget.setItemDelegate(TwoLineDelegate(widget))
+        widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         widget.itemActivated.connect(self._open_item)
         widget.itemDoubleClicked.connect(self._open_item)
         return widget

@@ -1,0 +1,411 @@
+"""My Day: meetings today and tomorrow with their briefings, follow-ups due and
+overdue, people going cold, the review queue — with inline done, snooze, log, open.
+
+The data is one background read of ``services.myday.load()`` (sqlite3 only: this page is
+the first paint at start-up).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from relbook.ui.context import Refresher
+from relbook.ui.fmt import ago, day_label, local, money, plural, time_of_day, when
+from relbook.ui.pages import Command, Page
+from relbook.ui.qt import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from relbook.ui.widgets import (
+    Card,
+    EmptyState,
+    avatar,
+    button,
+    clear_layout,
+    label,
+    tool,
+)
+
+if TYPE_CHECKING:
+    from relbook.services.insight.briefing import MeetingBriefing
+    from relbook.services.myday import FollowUp, MyDay
+    from relbook.ui.context import UiContext
+
+SNOOZE_COLD_DAYS = 14
+
+
+def _link(text: str, on_click: Any, role: str = "") -> QLabel:
+    widget = label(f'<a href="x" style="text-decoration:none">{_esc(text)}</a>', role)
+    widget.setTextFormat(Qt.TextFormat.RichText)
+    widget.linkActivated.connect(lambda _h: on_click())
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    return widget
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class MyDayPage(Page):
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        self.data: MyDay | None = None
+        self._loaded = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        holder = QWidget()
+        scroll.setWidget(holder)
+        page = QVBoxLayout(holder)
+        page.setContentsMargins(28, 20, 28, 28)
+        page.setSpacing(16)
+        self.greeting = label("", "h1")
+        self.summary = label("", "muted", wrap=True)
+        page.addWidget(self.greeting)
+        page.addWidget(self.summary)
+        columns = QHBoxLayout()
+        columns.setSpacing(18)
+        self.left = QVBoxLayout()
+        self.left.setSpacing(14)
+        self.right = QVBoxLayout()
+        self.right.setSpacing(14)
+        left_box = QWidget()
+        left_box.setLayout(self.left)
+        right_box = QWidget()
+        right_box.setLayout(self.right)
+        right_box.setMinimumWidth(330)
+        right_box.setMaximumWidth(440)
+        columns.addWidget(left_box, 3)
+        columns.addWidget(right_box, 2)
+        page.addLayout(columns)
+        page.addStretch(1)
+        self.greeting.setText("My Day")
+        Refresher(
+            ctx,
+            ("interaction", "task", "person", "company", "deal", "note", "feedback", "review",
+             "setting"),
+            self.load,
+            self,
+        )
+        self.load()
+
+    def load(self) -> None:
+        myday = self.ctx.services.myday
+        self.ctx.read(myday.load, self._show, owner=self, key=f"myday-{id(self)}")
+
+    def activated(self) -> None:
+        if self._loaded:
+            self.load()
+
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    # ---------------------------------------------------------------- render
+    def _show(self, data: MyDay) -> None:
+        self.data = data
+        clear_layout(self.left)
+        clear_layout(self.right)
+        hour = local(data.generated_at).hour
+        part = "morning" if hour < 12 else ("afternoon" if hour < 18 else "evening")
+        self.greeting.setText(f"Good {part}")
+        facts = [
+            f"{data.today:%A} {data.today.day} {data.today:%B}",
+            plural(len(data.meetings_today), "meeting") + " today",
+        ]
+        if data.overdue:
+            facts.append(f"{len(data.overdue)} overdue")
+        if data.due_today:
+            facts.append(f"{len(data.due_today)} due today")
+        if data.going_cold:
+            facts.append(f"{len(data.going_cold)} going cold")
+        self.summary.setText(" · ".join(facts))
+
+        for day, meetings in (
+            (data.today, data.meetings_today),
+            (data.today + timedelta(days=1), data.meetings_tomorrow),
+        ):
+            heading = label(f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}",
+                            "h2")
+            self.left.addWidget(heading)
+            if not meetings:
+                card = Card()
+                card.body.addWidget(EmptyState("meeting", "No meetings",
+                                               "A calm day: a good moment for the people going cold."))
+                self.left.addWidget(card)
+            for meeting in meetings:
+                self.left.addWidget(self._briefing(meeting))
+        self.left.addStretch(1)
+
+        self.right.addWidget(self._follow_ups(data))
+        self.right.addWidget(self._going_cold(data))
+        self.right.addWidget(self._review(data))
+        if data.next_contacts:
+            self.right.addWidget(self._next_contacts(data))
+        self.right.addStretch(1)
+        self._loaded = True
+
+    def _briefing(self, m: MeetingBriefing) -> QWidget:
+        card = Card()
+        card.setObjectName("briefing")
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        times = label(
+            "all day" if m.all_day else
+            f"{time_of_day(m.starts_at)}" + (f"–{time_of_day(m.ends_at)}" if m.ends_at else ""),
+            "h3",
+        )
+        times.setMinimumWidth(92)
+        top.addWidget(times, 0, Qt.AlignmentFlag.AlignTop)
+        head = QVBoxLayout()
+        head.setSpacing(2)
+        head.addWidget(_link(m.subject or "(no subject)",
+                             lambda: self.ctx.open_entity("interaction", m.interaction_id), "h3"))
+        where = [m.location] if m.location else []
+        if m.status == "cancelled":
+            where.append("cancelled")
+        if m.companies:
+            where.append(", ".join(c.name for c in m.companies))
+        if where:
+            head.addWidget(label(" · ".join(where), "muted"))
+        top.addLayout(head, 1)
+        top.addWidget(tool("note", "Log notes from this meeting",
+                           lambda: self._log("meeting", m)))
+        card.body.addLayout(top)
+
+        people = QHBoxLayout()
+        people.setSpacing(14)
+        for attendee in m.attendees[:6]:
+            if attendee.status == "colleague":
+                continue
+            box = QHBoxLayout()
+            box.setSpacing(6)
+            name = attendee.name or attendee.address
+            box.addWidget(avatar(name, 28, attendee.person_id or attendee.address))
+            text = QVBoxLayout()
+            text.setSpacing(0)
+            if attendee.person_id:
+                text.addWidget(_link(name, lambda pid=attendee.person_id: self.ctx.open_entity("person", pid)))
+            else:
+                text.addWidget(label(name + (" · new" if attendee.status == "unknown" else "")))
+            sub = attendee.title or (attendee.company.name if attendee.company else "")
+            if attendee.strength is not None:
+                sub = f"{sub} · strength {attendee.strength:.0f}" if sub else f"strength {attendee.strength:.0f}"
+            if sub:
+                text.addWidget(label(sub, "small"))
+            box.addLayout(text)
+            people.addLayout(box)
+        people.addStretch(1)
+        card.body.addLayout(people)
+
+        sections: list[tuple[str, list[str]]] = []
+        if m.last_interactions:
+            sections.append(("Last contact", [
+                f"{when(i.occurred_at)} · {i.kind} · {i.subject}" for i in m.last_interactions[:3]
+            ]))
+        if m.deals:
+            sections.append(("Open deals", [
+                f"{d.title} — {d.stage_name}"
+                + (f", {d.days_in_stage} days in stage" if d.days_in_stage is not None else "")
+                + (" (stuck)" if d.stale_after_days and (d.days_in_stage or 0) > d.stale_after_days else "")
+                + (f" · {money(d.amount_minor, d.currency, compact=True)}" if d.amount_minor else "")
+                for d in m.deals[:4]
+            ]))
+        if m.tasks:
+            sections.append(("Open tasks", [
+                f"{t.title}" + (" — overdue" if t.overdue else (f" — due {when(t.due_at)}" if t.due_at else ""))
+                for t in m.tasks[:4]
+            ]))
+        if m.open_points:
+            sections.append(("Open points", [f"{p.kind}: {p.text}" for p in m.open_points[:4]]))
+        if m.notes:
+            sections.append(("Notes", [
+                ("📌 " if n.pinned else "") + _short(n.snippet, 150) for n in m.notes[:3]
+            ]))
+        if m.feedback:
+            sections.append(("Feedback", [
+                f"{f.who}: {f.topic} {f.subject} ({f.sentiment})" for f in m.feedback[:3]
+            ]))
+        if sections:
+            grid = QHBoxLayout()
+            grid.setSpacing(18)
+            column_a, column_b = QVBoxLayout(), QVBoxLayout()
+            column_a.setSpacing(3)
+            column_b.setSpacing(3)
+            for index, (title, lines) in enumerate(sections):
+                target = column_a if index % 2 == 0 else column_b
+                target.addWidget(label(title, "section"))
+                for line in lines:
+                    text = label(line, wrap=True)
+                    text.setMaximumWidth(520)
+                    target.addWidget(text)
+                target.addSpacing(4)
+            column_a.addStretch(1)
+            column_b.addStretch(1)
+            grid.addLayout(column_a, 1)
+            grid.addLayout(column_b, 1)
+            card.body.addLayout(grid)
+        elif not m.attendees:
+            card.body.addWidget(label("No attendees known for this meeting.", "muted"))
+        return card
+
+    def _follow_ups(self, data: MyDay) -> QWidget:
+        items = list(data.overdue) + list(data.due_today)
+        card = Card(f"Follow-ups ({len(items)})", icon_name="tasks")
+        card.setObjectName("followUps")
+        if not items:
+            card.body.addWidget(label("Nothing due. Ctrl+T adds a follow-up.", "muted"))
+        for item in items[:12]:
+            card.body.addWidget(self._follow_up_row(item))
+        if len(items) > 12:
+            card.body.addWidget(_link(f"All {len(items)} follow-ups…",
+                                      lambda: self.ctx.show_page("tasks"), "small"))
+        return card
+
+    def _follow_up_row(self, item: FollowUp) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 2, 0, 2)
+        layout.setSpacing(6)
+        done = QPushButton()
+        done.setObjectName("doneButton")
+        done.setProperty("kind", "flat")
+        from relbook.ui.style import icon
+
+        done.setIcon(icon("check", "success" if not item.overdue else "warning"))
+        done.setToolTip("Done")
+        done.setCursor(Qt.CursorShape.PointingHandCursor)
+        done.clicked.connect(lambda: self.complete(item.task_id, item.title))
+        layout.addWidget(done)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        title = _link(_short(item.title, 46), lambda: self._open_task(item.task_id))
+        title.setToolTip(item.title)
+        text.addWidget(title)
+        about = item.person or item.company or item.deal
+        due = "overdue since " + when(item.due_at) if item.overdue else "today"
+        sub = f"{about.name} · {due}" if about else due
+        sub_label = label(sub, "small")
+        if item.overdue:
+            sub_label.setStyleSheet("color: palette(link);")
+        text.addWidget(sub_label)
+        layout.addLayout(text, 1)
+        layout.addWidget(tool("snooze", "Snooze until tomorrow", lambda: self.snooze_task(item.task_id)))
+        if about is not None:
+            layout.addWidget(tool("open", f"Open {about.name}",
+                                  lambda: self.ctx.open_entity(about.entity_type, about.id)))
+        return row
+
+    def _going_cold(self, data: MyDay) -> QWidget:
+        card = Card(f"Going cold ({len(data.going_cold)})", icon_name="cold")
+        card.setObjectName("goingCold")
+        if not data.going_cold:
+            card.body.addWidget(label("Everyone is within their usual rhythm.", "muted"))
+        for entry in data.going_cold:
+            row = QWidget()
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 2, 0, 2)
+            layout.setSpacing(8)
+            layout.addWidget(avatar(entry.name, 28, entry.id))
+            text = QVBoxLayout()
+            text.setSpacing(0)
+            text.addWidget(_link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id)))
+            detail = f"last touch {ago(entry.last_touch_at)}"
+            if entry.company and entry.entity_type == "person":
+                detail = f"{entry.company.name} · {detail}"
+            sub = label(detail, "small")
+            sub.setToolTip(entry.reason)
+            text.addWidget(sub)
+            layout.addLayout(text, 1)
+            layout.addWidget(tool("call", "Log a call", lambda e=entry: self._log_with("call", e.entity_type, e.id)))
+            if entry.entity_type == "person":
+                layout.addWidget(tool("snooze", f"Snooze {SNOOZE_COLD_DAYS} days",
+                                      lambda e=entry: self.snooze_person(e.id, e.name)))
+            card.body.addWidget(row)
+        return card
+
+    def _review(self, data: MyDay) -> QWidget:
+        card = Card("Review queue", icon_name="review")
+        card.setObjectName("reviewCard")
+        row = QHBoxLayout()
+        count = label(str(data.review_count), "big")
+        row.addWidget(count)
+        row.addWidget(label(
+            "new correspondents wait for you" if data.review_count != 1 else
+            "new correspondent waits for you", "muted", wrap=True), 1)
+        if data.review_count:
+            row.addWidget(button("Review", lambda: self.ctx.show_page("review"), kind="primary"))
+        card.body.addLayout(row)
+        return card
+
+    def _next_contacts(self, data: MyDay) -> QWidget:
+        card = Card("Contact next", icon_name="sparkle")
+        for entry in data.next_contacts[:5]:
+            row = QVBoxLayout()
+            row.setSpacing(0)
+            row.addWidget(_link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id)))
+            row.addWidget(label(entry.reason, "small", wrap=True))
+            card.body.addLayout(row)
+        return card
+
+    # ---------------------------------------------------------------- actions
+    def complete(self, task_id: str, title: str) -> None:
+        tasks = self.ctx.services.tasks
+
+        def done(_r: object) -> None:
+            self.ctx.undo.push(f"Done: {title}", lambda: tasks.reopen([task_id]))
+
+        self.ctx.write(lambda: tasks.complete([task_id]), done, label="complete task")
+
+    def snooze_task(self, task_id: str) -> None:
+        tasks = self.ctx.services.tasks
+        tomorrow = datetime.combine(
+            datetime.now().date() + timedelta(days=1), time(8, 0)
+        ).astimezone().astimezone(UTC)
+        self.ctx.write(lambda: tasks.snooze(task_id, tomorrow),
+                       lambda _r: self.ctx.status("Snoozed until tomorrow"), label="snooze task")
+
+    def snooze_person(self, person_id: str, name: str) -> None:
+        people = self.ctx.services.people
+        until = datetime.now(UTC) + timedelta(days=SNOOZE_COLD_DAYS)
+
+        def done(_r: object) -> None:
+            self.ctx.undo.push(f"Snoozed {name} for {SNOOZE_COLD_DAYS} days",
+                               lambda: people.snooze(person_id, None))
+
+        self.ctx.write(lambda: people.snooze(person_id, until), done, label="snooze person")
+
+    def _open_task(self, task_id: str) -> None:
+        self.ctx.open_entity("task", task_id)
+
+    def _log(self, kind: str, meeting: MeetingBriefing) -> None:
+        person = next((a.person_id for a in meeting.attendees if a.person_id), None)
+        if person:
+            self._log_with(kind, "person", person)
+        elif meeting.companies:
+            self._log_with(kind, "company", meeting.companies[0].id)
+        else:
+            self._log_with(kind, "", "")
+
+    def _log_with(self, kind: str, entity_type: str, entity_id: str) -> None:
+        from relbook.ui.dialogs.quicklog import QuickLogDialog
+
+        target = (entity_type, entity_id) if entity_id else None
+        QuickLogDialog(self.ctx, kind, target, self).open()
+
+    def commands(self) -> list[Command]:
+        return [Command("myday.refresh", "Refresh My Day", self.load, "F5", "myday", "My Day")]
