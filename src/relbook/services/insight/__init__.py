@@ -169,6 +169,8 @@ class InsightService(Service):
     def pipeline(self, pipeline_id: str | None = None, *, months: int = 12) -> PipelineAnalytics:
         """Amount per stage, forecast, stage age, conversion, win/loss (closed deals of the
         last ``months`` months)."""
+        if not _pipeline.pipelines(self.db):
+            self.services.pipelines.default_pipeline()  # a new book gets its default
         return _pipeline.analytics(self.db, self._now(), self.currency, pipeline_id, months=months)
 
     # ----------------------------------------------------------------- segments
