@@ -348,6 +348,8 @@ class Interaction(Shareable, Base):
     thread_key: Mapped[str | None] = mapped_column(String(500), index=True)
     attachments: Mapped[list[Any]] = mapped_column(default=list)  # names and sizes only
     size_bytes: Mapped[int | None]
+    # Why the linker treats it as bulk/automated mail ("mailing list (…)"); "" = personal.
+    bulk_reason: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="interaction", cascade="all, delete-orphan"

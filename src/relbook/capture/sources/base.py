@@ -106,6 +106,10 @@ class Page:
     cursor: str | None  # where the next call continues; stored with the page
     listing_complete: bool = False  # last page of a full listing (cursor was None)
     progress: tuple[int, int | None] | None = None  # (done, total) when the source knows
+    # A source that can only resend everything (an .ics URL whose ETag changed) starts a
+    # full listing although it was given a cursor: set this on the listing's first page so
+    # ingest opens a new generation and may sweep at ``listing_complete``.
+    restarts_listing: bool = False
 
 
 class Source(Protocol):
