@@ -93,12 +93,36 @@ def _feedback(services: Services, scene: Scenario, who: str, days: float, **kw: 
 
 def test_themes_aggregate_across_customers_over_time(services: Services, scene: Scenario) -> None:
     acme, globex = scene.company("Acme"), scene.company("Globex")
-    _feedback(services, scene, acme, 5, topic="product", subject="Reporting",
-              sentiment="negative", quote="slow")  # fmt: skip
-    _feedback(services, scene, globex, 40, topic="product", subject="reporting ",
-              sentiment="negative", quote="clunky")  # fmt: skip
-    _feedback(services, scene, globex, 41, topic="product", subject="Reporting",
-              sentiment="positive", quote="nice charts")  # fmt: skip
+    _feedback(
+        services,
+        scene,
+        acme,
+        5,
+        topic="product",
+        subject="Reporting",
+        sentiment="negative",
+        quote="slow",
+    )
+    _feedback(
+        services,
+        scene,
+        globex,
+        40,
+        topic="product",
+        subject="reporting ",
+        sentiment="negative",
+        quote="clunky",
+    )
+    _feedback(
+        services,
+        scene,
+        globex,
+        41,
+        topic="product",
+        subject="Reporting",
+        sentiment="positive",
+        quote="nice charts",
+    )
     _feedback(services, scene, acme, 8, topic="price", sentiment="negative", quote="pricey")
     _feedback(services, scene, acme, 500, topic="price", sentiment="negative", quote="old")
 
@@ -119,8 +143,16 @@ def test_competitor_view_joins_mentions_and_deals_lost_to_them(
     services: Services, scene: Scenario
 ) -> None:
     acme = scene.company("Acme")
-    _feedback(services, scene, acme, 5, topic="competitor", subject="Globex",
-              sentiment="negative", quote="Globex support is slow")  # fmt: skip
+    _feedback(
+        services,
+        scene,
+        acme,
+        5,
+        topic="competitor",
+        subject="Globex",
+        sentiment="negative",
+        quote="Globex support is slow",
+    )
     lost = scene.deal("Lost one", acme, stage="Proposal", amount="9000", competitors=["GLOBEX"])
     scene.move(lost, "Lost", days_ago=2, reason="Price")
     scene.deal("Open one", acme, stage="Lead", amount="1000", competitors=["Globex", "Initech"])
@@ -197,8 +229,9 @@ def test_heat_map_counts_touches_per_account_and_month(services: Services, scene
     for days in (1, 2, 3, 40):
         scene.touch(ann, days)
     scene.touch(bob, 9)
-    scene.meeting(scene.now + timedelta(days=2), subject="future", people=[bob],
-                  company_ids=[globex])  # fmt: skip
+    scene.meeting(
+        scene.now + timedelta(days=2), subject="future", people=[bob], company_ids=[globex]
+    )
     heat = services.insight.heatmap(months=3)
     assert [heat.label(m) for m in heat.months] == ["2026-01", "2026-02", "2026-03"]
     assert [(r.name, r.counts, r.total) for r in heat.rows] == [

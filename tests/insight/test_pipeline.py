@@ -16,23 +16,44 @@ def scene(services: Services) -> Scenario:
 def _book(scene: Scenario) -> None:
     acme = scene.company("Acme")
     # Open deals (NOW = 2026-03-10).
-    scene.deal("A", acme, stage="Lead", amount="10000", entered_days_ago=40,
-               expected_close="2026-03-31")  # fmt: skip
-    scene.deal("B", acme, stage="Proposal", amount="20000", entered_days_ago=10,
-               expected_close="2026-04-15", probability=80)  # fmt: skip
-    scene.deal("C", acme, stage="Proposal", amount="30000", entered_days_ago=30,
-               expected_close="2026-02-01")  # fmt: skip
+    scene.deal(
+        "A", acme, stage="Lead", amount="10000", entered_days_ago=40, expected_close="2026-03-31"
+    )
+    scene.deal(
+        "B",
+        acme,
+        stage="Proposal",
+        amount="20000",
+        entered_days_ago=10,
+        expected_close="2026-04-15",
+        probability=80,
+    )
+    scene.deal(
+        "C",
+        acme,
+        stage="Proposal",
+        amount="30000",
+        entered_days_ago=30,
+        expected_close="2026-02-01",
+    )
     scene.deal("D", acme, stage="Negotiation", amount="40000", entered_days_ago=5)
     # Closed deals with their history.
     won = scene.deal("W", acme, stage="Lead", amount="5000", entered_days_ago=100)
     scene.move(won, "Proposal", days_ago=80)
     scene.move(won, "Won", days_ago=60, reason="Best integration")
-    lost1 = scene.deal("L1", acme, stage="Lead", amount="7000", entered_days_ago=90,
-                       competitors=["Globex"])  # fmt: skip
+    lost1 = scene.deal(
+        "L1", acme, stage="Lead", amount="7000", entered_days_ago=90, competitors=["Globex"]
+    )
     scene.move(lost1, "Proposal", days_ago=70)
     scene.move(lost1, "Lost", days_ago=50, reason="Price")
-    lost2 = scene.deal("L2", acme, stage="Lead", amount="3000", entered_days_ago=90,
-                       competitors=["globex ", "Initech"])  # fmt: skip
+    lost2 = scene.deal(
+        "L2",
+        acme,
+        stage="Lead",
+        amount="3000",
+        entered_days_ago=90,
+        competitors=["globex ", "Initech"],
+    )
     scene.move(lost2, "Lost", days_ago=40, reason=" price ")
 
 

@@ -1,0 +1,779 @@
+"""Insights: pipeline, forecast, win/loss, value × effort segments, feedback themes,
+competitors and the account heat map — each chart also as a table of its numbers.
+
+All numbers come from ``services.insight`` in one background read; the formulas are in
+the README ("Insight: what Relbook tells you") and under each chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from relbook.domain.insight_segments import CLUSTER_ADVICE, Cluster
+from relbook.domain.money import from_minor
+from relbook.ui.context import Refresher
+from relbook.ui.fmt import money, when
+from relbook.ui.insights.charts import (
+    bar_chart,
+    chart_view,
+    colour,
+    heat_chart,
+    new_chart,
+    scatter_chart,
+)
+from relbook.ui.insights.tables import (
+    ID_ROLE,
+    Column,
+    Table,
+    TableModel,
+    copy_table,
+    table_view,
+)
+from relbook.ui.pages import Command, Page
+from relbook.ui.qt import (
+    QButtonGroup,
+    QColor,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QModelIndex,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from relbook.ui.widgets import button, label
+
+if TYPE_CHECKING:
+    from PySide6.QtCharts import QChart
+
+    from relbook.services.context import Services
+    from relbook.services.insight.feedback import CompetitorRow, FeedbackThemes
+    from relbook.services.insight.pipeline import PipelineAnalytics, PipelineRef
+    from relbook.services.insight.segments import HeatMap, Segments
+    from relbook.ui.context import UiContext
+
+PERIODS = ((6, "Last 6 months"), (12, "Last 12 months"), (24, "Last 24 months"))
+CLUSTER_COLOURS = {
+    Cluster.INVEST: 0,
+    Cluster.DEVELOP: 1,
+    Cluster.MAINTAIN: 5,
+    Cluster.RETHINK: 3,
+    Cluster.NURTURE: 6,
+}
+
+
+@dataclass(frozen=True)
+class InsightsData:
+    pipelines: list[PipelineRef]
+    pipeline: PipelineAnalytics
+    segments: Segments
+    themes: FeedbackThemes
+    competitors: list[CompetitorRow]
+    heatmap: HeatMap
+    currency: str
+
+
+def compute(services: Services, pipeline_id: str | None, months: int) -> InsightsData:
+    """Everything the page shows (runs on a worker thread)."""
+    insight = services.insight
+    analytics = insight.pipeline(pipeline_id, months=months)
+    return InsightsData(
+        pipelines=insight.pipelines(),
+        pipeline=analytics,
+        segments=insight.segments(months=months),
+        themes=insight.feedback_themes(months=months),
+        competitors=insight.competitors(months=max(months, 12)),
+        heatmap=insight.heatmap(months=months, limit=20),
+        currency=insight.currency,
+    )
+
+
+def _k(minor: int, currency: str) -> float:
+    """Money in thousands of major units, for chart axes."""
+    return float(from_minor(minor, currency)) / 1000
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+class ChartPanel(QWidget):
+    """A chart and the table of its numbers, switchable, with the formula underneath."""
+
+    def __init__(self, explanation: str, extra: list[QWidget] | None = None) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 10, 4, 4)
+        layout.setSpacing(8)
+        bar = QHBoxLayout()
+        self.summary = label("", "h3", wrap=True)
+        bar.addWidget(self.summary, 1)
+        for widget in extra or []:
+            bar.addWidget(widget)
+        self.chart_button = QPushButton("Chart")
+        self.table_button = QPushButton("Table")
+        group = QButtonGroup(self)
+        for index, toggle in enumerate((self.chart_button, self.table_button)):
+            toggle.setCheckable(True)
+            toggle.setProperty("kind", "chip")
+            group.addButton(toggle, index)
+            bar.addWidget(toggle)
+        self.chart_button.setChecked(True)
+        group.idClicked.connect(self.show_page)
+        bar.addWidget(
+            button(
+                "Copy",
+                lambda: copy_table(self.model.table),
+                icon_name="export",
+                tip="Copy the table (tab-separated) to paste in a spreadsheet",
+            )
+        )
+        layout.addLayout(bar)
+        self.stack = QStackedWidget()
+        self.view = chart_view(new_chart())
+        self.model = TableModel()
+        self.table = table_view(self.model)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+        note = label(explanation, "small", wrap=True)
+        layout.addWidget(note)
+
+    def show_page(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        (self.table_button if index else self.chart_button).setChecked(True)
+
+    def set_content(self, chart: QChart, table: Table, summary: str = "") -> None:
+        old = self.view.chart()
+        self.view.setChart(chart)
+        if old is not None and old is not chart:
+            old.deleteLater()
+        self.model.set_table(table)
+        self.table.resizeColumnsToContents()
+        self.summary.setText(summary)
+
+
+class InsightsPage(Page):
+    spec_id = "insights"
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        self.data: InsightsData | None = None
+        self._loaded = False
+        self._pipeline_id: str | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(28, 20, 28, 20)
+        outer.setSpacing(10)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(label("Insights", "h1"))
+        titles.addWidget(
+            label(
+                "Computed from your mail, meetings and deals — nothing typed. "
+                "Switch any chart to the table of its numbers.",
+                "muted",
+                wrap=True,
+            )
+        )
+        head.addLayout(titles, 1)
+        self.pipeline_box = QComboBox()
+        self.pipeline_box.setMinimumWidth(160)
+        self.pipeline_box.activated.connect(self._pipeline_chosen)
+        self.period_box = QComboBox()
+        for months, text in PERIODS:
+            self.period_box.addItem(text, months)
+        self.period_box.setCurrentIndex(1)
+        self.period_box.activated.connect(lambda _i: self.load())
+        head.addWidget(self.pipeline_box)
+        head.addWidget(self.period_box)
+        head.addWidget(button("Refresh", self.load, icon_name="sync"))
+        outer.addLayout(head)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        outer.addWidget(self.tabs, 1)
+        self.pipeline_panel = ChartPanel(
+            "Amount: open deals now in each stage. Weighted: amount × the deal's probability "
+            "(its own, else the stage's). Age: days since the deal entered its stage; stuck "
+            "past the stage's limit. Conversion: of the deals that entered a stage, the share "
+            "that later reached a later stage or won."
+        )
+        self.forecast_panel = ChartPanel(
+            "Open deals by the month of their expected close; weighted = amount × "
+            "probability. Deals whose expected close has passed are 'overdue'."
+        )
+        self.winloss_panel = ChartPanel(
+            "Deals closed in the period, by the reason given when they were won or lost, "
+            "and by the competitors listed on them."
+        )
+        self.cluster_box = QComboBox()
+        for cluster in Cluster:
+            self.cluster_box.addItem(cluster.value.capitalize(), cluster.value)
+        self.segment_panel = ChartPanel(
+            "Effort: hours spent in the period — meeting and call minutes plus 5 minutes per "
+            "e-mail. Value: current yearly value. Quadrant lines are the medians. Clusters: "
+            "invest (upside, little effort yet), develop (upside, worked on), maintain "
+            "(valuable, little upside), rethink (effort without value or upside), nurture.",
+            [
+                self.cluster_box,
+                button("Save as target list…", self._save_segment, icon_name="tag"),
+                button("Export…", self._export_segment, icon_name="export"),
+            ],
+        )
+        self.segment_panel.table.doubleClicked.connect(self._open_row)
+        self.feedback_panel = ChartPanel(
+            "Feedback marked in notes and messages, by topic and month; the table groups it "
+            "by topic and subject across customers (customers = distinct companies)."
+        )
+        self.competitor_panel = ChartPanel(
+            "Mentions: competitor feedback naming them. Lost to / open: deals that list them. "
+            "Reasons: what the lost deals said."
+        )
+        self.heat_panel = ChartPanel(
+            "Touches (e-mails, meetings, calls …) per account and month, for the busiest "
+            "accounts of the period."
+        )
+        self.heat_panel.table.doubleClicked.connect(self._open_row)
+        for panel, title in (
+            (self.pipeline_panel, "Pipeline"),
+            (self.forecast_panel, "Forecast"),
+            (self.winloss_panel, "Win / loss"),
+            (self.segment_panel, "Value × effort"),
+            (self.feedback_panel, "Feedback themes"),
+            (self.competitor_panel, "Competitors"),
+            (self.heat_panel, "Account activity"),
+        ):
+            self.tabs.addTab(panel, title)
+        Refresher(
+            ctx,
+            ("deal", "interaction", "feedback", "company", "stage", "pipeline"),
+            self.load,
+            self,
+        )
+        self.load()
+
+    # ------------------------------------------------------------------ data
+    @property
+    def months(self) -> int:
+        return int(self.period_box.currentData() or 12)
+
+    def load(self) -> None:
+        services, pipeline_id, months = self.ctx.services, self._pipeline_id, self.months
+        self.ctx.read(
+            lambda: compute(services, pipeline_id, months),
+            self._show,
+            owner=self,
+            key=f"insights-{id(self)}",
+        )
+
+    def activated(self) -> None:
+        if self._loaded:
+            self.load()
+
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    def commands(self) -> list[Command]:
+        return [
+            Command(
+                "insights.table",
+                "Insights: show the current chart as a table",
+                lambda: self._current_panel().show_page(1),
+                group="Insights",
+            ),
+            Command(
+                "insights.chart",
+                "Insights: show the current chart",
+                lambda: self._current_panel().show_page(0),
+                group="Insights",
+            ),
+            Command("insights.refresh", "Insights: refresh", self.load, group="Insights"),
+        ]
+
+    def _current_panel(self) -> ChartPanel:
+        widget = self.tabs.currentWidget()
+        assert isinstance(widget, ChartPanel)
+        return widget
+
+    def _pipeline_chosen(self, index: int) -> None:
+        self._pipeline_id = self.pipeline_box.itemData(index)
+        self.load()
+
+    def _show(self, data: InsightsData) -> None:
+        self.data = data
+        self.pipeline_box.blockSignals(True)
+        self.pipeline_box.clear()
+        for ref in data.pipelines:
+            self.pipeline_box.addItem(ref.name, ref.id)
+        self.pipeline_box.setCurrentIndex(
+            max(0, self.pipeline_box.findData(data.pipeline.pipeline.id))
+        )
+        self.pipeline_box.blockSignals(False)
+        self.pipeline_box.setVisible(len(data.pipelines) > 1)
+        self._show_pipeline(data)
+        self._show_forecast(data)
+        self._show_winloss(data)
+        self._show_segments(data)
+        self._show_feedback(data)
+        self._show_competitors(data)
+        self._show_heat(data)
+        self._loaded = True
+
+    # ---------------------------------------------------------------- tabs
+    def _show_pipeline(self, data: InsightsData) -> None:
+        p, cur = data.pipeline, data.currency
+        open_stages = [s for s in p.stages if s.kind == "open"]
+        chart = bar_chart(
+            f"{p.pipeline.name}: open amount per stage",
+            [s.name for s in open_stages],
+            [
+                ("Amount", [_k(s.amount_minor, cur) for s in open_stages]),
+                ("Weighted", [_k(s.weighted_minor, cur) for s in open_stages]),
+            ],
+            value_title=f"thousand {cur}",
+        )
+        conversion = {c.stage_id: c for c in p.conversion}
+        table = Table(
+            [
+                Column("Stage"),
+                Column("Kind"),
+                Column("Deals", True),
+                Column("Amount", True),
+                Column("Weighted", True),
+                Column("Avg days", True, "Average days in the stage (open deals)"),
+                Column("Median days", True),
+                Column("Max days", True),
+                Column("Stuck", True, "Open deals past the stage's limit"),
+                Column("Entered", True, "Deals that ever entered the stage"),
+                Column("Converted", True),
+                Column("Conversion", True),
+            ]
+        )
+        for s in p.stages:
+            c = conversion.get(s.stage_id)
+            table.add(
+                [
+                    s.name,
+                    s.kind,
+                    s.deal_count,
+                    money(s.amount_minor, cur),
+                    money(s.weighted_minor, cur) if s.kind == "open" else "",
+                    _days(s.avg_days),
+                    _days(s.median_days),
+                    _days(s.max_days),
+                    s.stuck_count if s.kind == "open" else "",
+                    c.entered if c else "",
+                    c.converted if c else "",
+                    _pct(c.rate) if c else "",
+                ],
+                keys=[
+                    s.position,
+                    s.kind,
+                    s.deal_count,
+                    s.amount_minor,
+                    s.weighted_minor,
+                    s.avg_days,
+                    s.median_days,
+                    s.max_days,
+                    s.stuck_count,
+                    c.entered if c else None,
+                    c.converted if c else None,
+                    c.rate if c else None,
+                ],
+            )
+        stuck = sum(s.stuck_count for s in open_stages)
+        summary = (
+            f"Open {money(p.open_amount_minor, cur, compact=True)} in "
+            f"{sum(s.deal_count for s in open_stages)} deals · weighted "
+            f"{money(p.weighted_minor, cur, compact=True)} · {stuck} stuck · win rate "
+            f"{_pct(p.win_rate) or '—'} ({p.won_count} won, {p.lost_count} lost)"
+        )
+        self.pipeline_panel.set_content(chart, table, summary)
+
+    def _show_forecast(self, data: InsightsData) -> None:
+        p, cur = data.pipeline, data.currency
+        months = list(p.forecast)
+        chart = bar_chart(
+            "Forecast by expected close",
+            [f.month for f in months],
+            [
+                ("Weighted", [_k(f.weighted_minor, cur) for f in months]),
+                ("Amount", [_k(f.amount_minor, cur) for f in months]),
+            ],
+            value_title=f"thousand {cur}",
+        )
+        table = Table(
+            [
+                Column("Month"),
+                Column("Deals", True),
+                Column("Amount", True),
+                Column("Weighted", True),
+            ]
+        )
+        for f in months:
+            table.add(
+                [f.month, f.deal_count, money(f.amount_minor, cur), money(f.weighted_minor, cur)],
+                keys=[f.month, f.deal_count, f.amount_minor, f.weighted_minor],
+            )
+        ahead = sum(f.weighted_minor for f in months if f.month[:1].isdigit())
+        self.forecast_panel.set_content(
+            chart, table, f"Weighted forecast ahead: {money(ahead, cur, compact=True)}"
+        )
+
+    def _show_winloss(self, data: InsightsData) -> None:
+        p, cur = data.pipeline, data.currency
+        reasons = list(p.by_reason)[:12]
+        chart = bar_chart(
+            "Closed deals by reason",
+            [r.key[:40] for r in reversed(reasons)],
+            [
+                ("Won", [r.won_count for r in reversed(reasons)]),
+                ("Lost", [r.lost_count for r in reversed(reasons)]),
+            ],
+            value_title="deals",
+            stacked=True,
+            horizontal=True,
+            integer=True,
+        )
+        table = Table(
+            [
+                Column("By"),
+                Column("Reason / competitor"),
+                Column("Won", True),
+                Column("Lost", True),
+                Column("Won amount", True),
+                Column("Lost amount", True),
+                Column("Open deals", True),
+            ]
+        )
+        for by, rows in (("reason", p.by_reason), ("competitor", p.by_competitor)):
+            for r in rows:
+                table.add(
+                    [
+                        by,
+                        r.key,
+                        r.won_count,
+                        r.lost_count,
+                        money(r.won_minor, cur),
+                        money(r.lost_minor, cur),
+                        r.open_count if by == "competitor" else "",
+                    ],
+                    keys=[
+                        by,
+                        r.key,
+                        r.won_count,
+                        r.lost_count,
+                        r.won_minor,
+                        r.lost_minor,
+                        r.open_count,
+                    ],
+                )
+        summary = (
+            f"{p.won_count} won ({money(p.won_minor, cur, compact=True)}) · {p.lost_count} lost "
+            f"({money(p.lost_minor, cur, compact=True)}) since {when(p.since)}"
+        )
+        self.winloss_panel.set_content(chart, table, summary)
+
+    def _show_segments(self, data: InsightsData) -> None:
+        seg, cur = data.segments, data.currency
+        groups = []
+        for cluster in Cluster:
+            points = [(p.effort_hours, _k(p.current_minor, cur)) for p in seg.of(cluster)]
+            groups.append((cluster.value.capitalize(), points, colour(CLUSTER_COLOURS[cluster])))
+        chart = scatter_chart(
+            "Value × effort",
+            groups,
+            x_title="effort (hours)",
+            y_title=f"current value (thousand {cur})",
+            x_split=seg.thresholds.effort_hours,
+            y_split=_k(int(seg.thresholds.current_minor), cur),
+        )
+        table = Table(
+            [
+                Column("Company"),
+                Column("Cluster"),
+                Column("Current", True),
+                Column("Potential", True),
+                Column("Headroom", True),
+                Column("Effort h", True),
+                Column("Meetings", True),
+                Column("Calls", True),
+                Column("E-mails", True),
+                Column("Minutes", True, "Meeting and call minutes"),
+                Column("Strength", True),
+            ]
+        )
+        for p in sorted(seg.points, key=lambda p: (p.cluster.value, -p.current_minor)):
+            row = table.add(
+                [
+                    p.name,
+                    p.cluster.value,
+                    money(p.current_minor, p.currency),
+                    money(p.potential_minor, p.currency),
+                    money(p.headroom_minor, p.currency),
+                    f"{p.effort_hours:.1f}",
+                    p.meetings,
+                    p.calls,
+                    p.emails,
+                    p.minutes,
+                    "" if p.strength is None else f"{p.strength:.0f}",
+                ],
+                keys=[
+                    p.name,
+                    p.cluster.value,
+                    p.current_minor,
+                    p.potential_minor,
+                    p.headroom_minor,
+                    p.effort_hours,
+                    p.meetings,
+                    p.calls,
+                    p.emails,
+                    p.minutes,
+                    p.strength,
+                ],
+                entity=("company", p.company_id),
+            )
+            tint = QColor(colour(CLUSTER_COLOURS[p.cluster]))
+            tint.setAlpha(40)
+            table.colours[(row, 1)] = tint
+        counts = seg.counts()
+        summary = " · ".join(f"{c.value.capitalize()} {counts[c]}" for c in Cluster)
+        self.segment_panel.set_content(chart, table, summary)
+        self.segment_panel.setToolTip(
+            "\n".join(f"{c.value.capitalize()}: {CLUSTER_ADVICE[c]}" for c in Cluster)
+        )
+
+    def _show_feedback(self, data: InsightsData) -> None:
+        themes = data.themes
+        topics = sorted({m.topic for m in themes.by_topic_month})
+        labels = [f"{m // 100}-{m % 100:02d}" for m in themes.months]
+        position = {m: i for i, m in enumerate(themes.months)}
+        sets = []
+        for topic in topics:
+            values = [0] * len(themes.months)
+            for m in themes.by_topic_month:
+                if m.topic == topic and m.month in position:
+                    values[position[m.month]] += m.total
+            sets.append((topic, values))
+        chart = bar_chart(
+            "Feedback by topic and month",
+            labels,
+            sets or [("feedback", [0] * len(labels))],
+            value_title="mentions",
+            stacked=True,
+            integer=True,
+        )
+        chart.legend().setVisible(True)
+        table = Table(
+            [
+                Column("Topic"),
+                Column("Subject"),
+                Column("Mentions", True),
+                Column("Positive", True),
+                Column("Neutral", True),
+                Column("Negative", True),
+                Column("Net", True),
+                Column("Customers", True),
+                Column("Last"),
+                Column("Latest quote"),
+            ]
+        )
+        for t in themes.themes:
+            table.add(
+                [
+                    t.topic,
+                    t.subject,
+                    t.total,
+                    t.positive,
+                    t.neutral,
+                    t.negative,
+                    t.net,
+                    t.customers,
+                    when(t.last_at),
+                    t.sample,
+                ],
+                keys=[
+                    t.topic,
+                    t.subject,
+                    t.total,
+                    t.positive,
+                    t.neutral,
+                    t.negative,
+                    t.net,
+                    t.customers,
+                    t.last_at.timestamp(),
+                    t.sample,
+                ],
+            )
+        total = sum(t.total for t in themes.themes)
+        negative = sum(t.negative for t in themes.themes)
+        top = themes.themes[0] if themes.themes else None
+        summary = f"{total} pieces of feedback, {negative} negative"
+        if top:
+            summary += f" · most mentioned: {top.topic} {top.subject}".rstrip()
+        self.feedback_panel.set_content(chart, table, summary)
+
+    def _show_competitors(self, data: InsightsData) -> None:
+        rows, cur = data.competitors[:10], data.currency
+        chart = bar_chart(
+            "Competitors",
+            [r.name for r in reversed(rows)],
+            [
+                ("Mentions", [r.mentions for r in reversed(rows)]),
+                ("Lost to them", [r.lost_to for r in reversed(rows)]),
+                ("Open deals against", [r.open_deals for r in reversed(rows)]),
+            ],
+            value_title="count",
+            horizontal=True,
+            integer=True,
+        )
+        table = Table(
+            [
+                Column("Competitor"),
+                Column("Mentions", True),
+                Column("Against them", True, "Negative things said about them"),
+                Column("For them", True),
+                Column("Open deals", True),
+                Column("Open amount", True),
+                Column("Won against", True),
+                Column("Lost to", True),
+                Column("Lost amount", True),
+                Column("Lost because"),
+                Column("Last seen"),
+            ]
+        )
+        for r in data.competitors:
+            reasons = ", ".join(f"{text} ({n})" for text, n in r.lost_reasons[:3])
+            table.add(
+                [
+                    r.name,
+                    r.mentions,
+                    r.negative_mentions,
+                    r.positive_mentions,
+                    r.open_deals,
+                    money(r.open_minor, cur),
+                    r.won_against,
+                    r.lost_to,
+                    money(r.lost_minor, cur),
+                    reasons,
+                    when(r.last_seen_at),
+                ],
+                keys=[
+                    r.name,
+                    r.mentions,
+                    r.negative_mentions,
+                    r.positive_mentions,
+                    r.open_deals,
+                    r.open_minor,
+                    r.won_against,
+                    r.lost_to,
+                    r.lost_minor,
+                    reasons,
+                    r.last_seen_at.timestamp() if r.last_seen_at else None,
+                ],
+            )
+        lost = sum(r.lost_to for r in data.competitors)
+        self.competitor_panel.set_content(
+            chart, table, f"{len(data.competitors)} competitors · {lost} deals lost to them"
+        )
+
+    def _show_heat(self, data: InsightsData) -> None:
+        heat = data.heatmap
+        labels = [heat.label(m)[2:] for m in heat.months]
+        chart = heat_chart(
+            "Touches per account and month",
+            [r.name[:28] for r in heat.rows],
+            labels,
+            [list(r.counts) for r in heat.rows],
+        )
+        table = Table(
+            [Column("Account")]
+            + [Column(heat.label(m), True) for m in heat.months]
+            + [Column("Total", True)]
+        )
+        highest = max(1, heat.max_count)
+        accent = QColor(colour(0))
+        for r in heat.rows:
+            row = table.add(
+                [r.name, *r.counts, r.total],
+                keys=[r.name, *r.counts, r.total],
+                entity=("company", r.company_id),
+            )
+            for c, value in enumerate(r.counts):
+                if value:
+                    tint = QColor(accent)
+                    tint.setAlpha(round(30 + 170 * value / highest))
+                    table.colours[(row, c + 1)] = tint
+        busiest = heat.rows[0].name if heat.rows else "—"
+        self.heat_panel.set_content(
+            chart, table, f"{len(heat.rows)} busiest accounts · most active: {busiest}"
+        )
+
+    # -------------------------------------------------------------- actions
+    def _open_row(self, index: QModelIndex) -> None:
+        entity: Any = index.data(ID_ROLE)
+        if entity:
+            self.ctx.open_entity(*entity)
+
+    def _cluster_ids(self) -> tuple[Cluster, list[str]]:
+        cluster = Cluster(self.cluster_box.currentData())
+        if self.data is None:
+            return cluster, []
+        return cluster, [p.company_id for p in self.data.segments.of(cluster)]
+
+    def _save_segment(self) -> None:
+        cluster, ids = self._cluster_ids()
+        if not ids:
+            self.ctx.status(f"No companies in '{cluster.value}' to save.")
+            return
+        name, ok = QInputDialog.getText(
+            self,
+            "Save as target list",
+            f"Name of the target list ({len(ids)} companies):",
+            text=f"{cluster.value.capitalize()} {self.months} months",
+        )
+        if not ok or not name.strip():
+            return
+        insight = self.ctx.services.insight
+        self.ctx.write(
+            lambda: insight.save_segment(name, ids),
+            lambda saved: self.ctx.status(
+                f"Saved '{saved.tag}': {saved.company_count} companies and "
+                f"{saved.person_count} people, as views in Companies and People."
+            ),
+            owner=self,
+        )
+
+    def _export_segment(self) -> None:
+        cluster, ids = self._cluster_ids()
+        if not ids:
+            self.ctx.status(f"No companies in '{cluster.value}' to export.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self,
+            "Export the segment's people",
+            f"{cluster.value}.csv",
+            "People as CSV (*.csv);;People as vCard (*.vcf);;Companies as CSV (*.csv)",
+        )
+        if not path:
+            return
+        fmt = "vcard" if "vCard" in chosen else "csv"
+        kind = "company" if chosen.startswith("Companies") else "person"
+        insight = self.ctx.services.insight
+
+        def work() -> str:
+            text = insight.export_segment(ids, fmt, kind)
+            Path(path).write_text(text, encoding="utf-8")
+            return path
+
+        self.ctx.read(work, lambda written: self.ctx.status(f"Exported to {written}"), owner=self)
