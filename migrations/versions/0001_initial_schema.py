@@ -304,6 +304,72 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("entity_type", "entity_id", name=op.f("pk_share")),
     )
     op.create_table(
+        "team_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dsn", sa.Text(), nullable=False),
+        sa.Column("read_dsn", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(length=63), nullable=False),
+        sa.Column("team_id", sa.String(length=36), nullable=False),
+        sa.Column("team_name", sa.String(length=200), nullable=False),
+        sa.Column("members", sa.JSON(), nullable=False),
+        sa.Column("cursor", sa.String(length=24), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("connected_at", sa.BigInteger(), nullable=False),
+        sa.Column("last_attempt_at", sa.BigInteger(), nullable=True),
+        sa.Column("last_sync_at", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("last_error_at", sa.BigInteger(), nullable=True),
+        sa.Column("pending_question", sa.Text(), nullable=False),
+        sa.Column("last_pushed", sa.Integer(), nullable=False),
+        sa.Column("last_pulled", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_team_link")),
+    )
+    op.create_table(
+        "team_row",
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("server_version", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("author", sa.String(length=63), nullable=False),
+        sa.Column("editor", sa.String(length=63), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("entity_type", "entity_id", name=op.f("pk_team_row")),
+    )
+    with op.batch_alter_table("team_row", schema=None) as batch_op:
+        batch_op.create_index("ix_team_row_state", ["state", "entity_type"], unique=False)
+    op.create_table(
+        "team_journal",
+        sa.Column("mutation_id", sa.String(length=36), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("op", sa.String(length=10), nullable=False),
+        sa.Column("base_version", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("mutation_id", name=op.f("pk_team_journal")),
+    )
+    op.create_table(
+        "team_conflict",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("label", sa.String(length=400), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("field", sa.String(length=60), nullable=False),
+        sa.Column("mine", sa.JSON(), nullable=True),
+        sa.Column("theirs", sa.JSON(), nullable=True),
+        sa.Column("their_rep", sa.String(length=63), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("resolved_at", sa.BigInteger(), nullable=True),
+        sa.Column("resolution", sa.String(length=10), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_team_conflict")),
+    )
+    with op.batch_alter_table("team_conflict", schema=None) as batch_op:
+        batch_op.create_index("ix_team_conflict_open", ["resolved_at", "created_at"], unique=False)
+    op.create_table(
         "tag",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -846,6 +912,14 @@ def downgrade() -> None:
 
     op.drop_table("company_domain")
     op.drop_table("tag")
+    with op.batch_alter_table("team_conflict", schema=None) as batch_op:
+        batch_op.drop_index("ix_team_conflict_open")
+    op.drop_table("team_conflict")
+    op.drop_table("team_journal")
+    with op.batch_alter_table("team_row", schema=None) as batch_op:
+        batch_op.drop_index("ix_team_row_state")
+    op.drop_table("team_row")
+    op.drop_table("team_link")
     op.drop_table("share")
     op.drop_table("setting")
     op.drop_table("saved_view")

@@ -562,6 +562,87 @@ class Share(Base):
     shared_at: Mapped[datetime]
 
 
+class TeamLink(Base):
+    """The book's team server connection (one row, id 1; the password is in the keyring)."""
+
+    __tablename__ = "team_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dsn: Mapped[str] = mapped_column(Text)  # libpq DSN, never with a password
+    read_dsn: Mapped[str] = mapped_column(Text, default="")  # a replica for pulls, optional
+    role: Mapped[str] = mapped_column(String(63))
+    team_id: Mapped[str] = mapped_column(String(36))
+    team_name: Mapped[str] = mapped_column(String(200), default="")
+    members: Mapped[dict[str, Any]] = mapped_column(default=dict)  # role -> display name
+    cursor: Mapped[str] = mapped_column(String(24), default="0")  # pull horizon (xid8)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")  # team set last pushed
+    connected_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_at: Mapped[datetime | None]
+    # A guard tripped (mass delete) and waits for the rep; sync pauses until confirmed.
+    pending_question: Mapped[str] = mapped_column(Text, default="")
+    last_pushed: Mapped[int] = mapped_column(default=0)
+    last_pulled: Mapped[int] = mapped_column(default=0)
+
+
+class TeamRow(Base):
+    """An entity the team server holds, as far as this book knows: how it is held
+    (``state``: shared by me / received / detached / deleted / withdrawn), the server's
+    version, and the travelling fields last agreed with the server (the base of the
+    three-way merge and of each push's compare-and-set)."""
+
+    __tablename__ = "team_row"
+
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    server_version: Mapped[int] = mapped_column(default=0)
+    level: Mapped[str] = mapped_column(String(10), default="")  # my share mark's level
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    author: Mapped[str] = mapped_column(String(63), default="")  # role that first shared it
+    editor: Mapped[str] = mapped_column(String(63), default="")  # role of the last change
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_team_row_state", "state", "entity_type"),)
+
+
+class TeamJournal(Base):
+    """Mutations prepared for the team server and not yet acknowledged (replayed first)."""
+
+    __tablename__ = "team_journal"
+
+    mutation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int]
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    op: Mapped[str] = mapped_column(String(10))
+    base_version: Mapped[int]
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class TeamConflict(Base):
+    """A value that lost to a teammate's (or a row deleted/withdrawn under an edit): kept
+    for the rep to resolve, never silently dropped."""
+
+    __tablename__ = "team_conflict"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    label: Mapped[str] = mapped_column(String(400), default="")
+    kind: Mapped[str] = mapped_column(String(10))  # field / deleted / withdrawn
+    field: Mapped[str] = mapped_column(String(60), default="")
+    mine: Mapped[Any] = mapped_column(JSON, nullable=True)
+    theirs: Mapped[Any] = mapped_column(JSON, nullable=True)
+    their_rep: Mapped[str] = mapped_column(String(63), default="")
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(String(10), default="")
+    __table_args__ = (Index("ix_team_conflict_open", "resolved_at", "created_at"),)
+
+
 class MergeRecord(Base):
     """What a merge changed, so it can be undone exactly."""
 
