@@ -12,6 +12,7 @@ from __future__ import annotations
 COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "importing",
+    "team",
     "exporting",
     "search",
     "backup",

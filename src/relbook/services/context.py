@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from relbook.services.pipelines import PipelineService
     from relbook.services.search import SearchService
     from relbook.services.settings import SettingsService
+    from relbook.services.sharing import SharingService
     from relbook.services.sync import SyncService
     from relbook.services.tags import TagService
     from relbook.services.tasks import TaskService
+    from relbook.services.team import TeamService
     from relbook.services.timeline import TimelineService
     from relbook.services.views import SavedViewService
 
@@ -200,3 +202,15 @@ class Services:
         from relbook.services.sync import SyncService
 
         return SyncService(self)
+
+    @cached_property
+    def sharing(self) -> SharingService:
+        from relbook.services.sharing import SharingService
+
+        return SharingService(self)
+
+    @cached_property
+    def team(self) -> TeamService:
+        from relbook.services.team import TeamService
+
+        return TeamService(self)
