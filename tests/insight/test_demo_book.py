@@ -91,8 +91,8 @@ def test_every_list_keeps_its_documented_rules_across_the_demo_book(demo: Servic
     assert cold == sorted(cold, key=lambda e: (-e.score, -e.check.silence_days, e.name))
     for entry in cold:
         assert entry.check.silence_days > factor * entry.check.rhythm_days
-    for entry in insight.due(limit=None):
-        assert entry.check.is_due
+    for due in insight.due(limit=None):
+        assert due.check.is_due
     db = demo.book.reader()
     for (person_id,) in db.execute("SELECT id FROM person WHERE deleted_at IS NULL LIMIT 80"):
         card = insight.relationship(person_id)
