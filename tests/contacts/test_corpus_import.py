@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from relbook.services.context import Services
 from relbook.services.contacts import ContactRecord
 from relbook.services.contacts.csv_reader import read_csv
 from relbook.services.contacts.vcard_reader import read_vcards
+from relbook.services.context import Services
 
 pytestmark = pytest.mark.corpus
 
@@ -27,7 +27,7 @@ def _by_name(records: list[ContactRecord]) -> dict[str, ContactRecord]:
     return {r.display_name: r for r in records}
 
 
-def _phones(services: Services, records: list[ContactRecord]) -> None:
+def _phones(records: list[ContactRecord]) -> None:
     """Phones as the book stores them (E.164 when they parse)."""
     from relbook.services.contacts.service import _normalise_phones
 
@@ -42,8 +42,14 @@ def _phones(services: Services, records: list[ContactRecord]) -> None:
 def test_every_csv_export_yields_the_same_people(corpus: Path, name: str) -> None:
     table = read_csv((corpus / "csv" / name).read_bytes(), name)
     people = _by_name(table.records)
-    assert {"Zoë Hartmann-Quinn", "王伟", "Jürgen Müller", 'Dana "DJ" O\'Neil', "Sam Lee",
-            "Formula Test"} <= set(people)
+    assert {
+        "Zoë Hartmann-Quinn",
+        "王伟",
+        "Jürgen Müller",
+        'Dana "DJ" O\'Neil',
+        "Sam Lee",
+        "Formula Test",
+    } <= set(people)
 
     zoe = people["Zoë Hartmann-Quinn"]
     assert (zoe.given_name, zoe.family_name) == ("Zoë", "Hartmann-Quinn")
@@ -79,8 +85,10 @@ def test_every_csv_export_yields_the_same_people(corpus: Path, name: str) -> Non
 
 
 def test_emails_and_phones_per_layout(corpus: Path) -> None:
-    legacy = _by_name(read_csv((corpus / "csv/google-contacts-legacy.csv").read_bytes(), "g").records)
-    _phones(None, list(legacy.values()))  # type: ignore[arg-type]
+    legacy = _by_name(
+        read_csv((corpus / "csv/google-contacts-legacy.csv").read_bytes(), "g").records
+    )
+    _phones(list(legacy.values()))
     zoe = legacy["Zoë Hartmann-Quinn"]
     # ' ::: ' joins two addresses in one cell; '* Work' marks the primary group.
     assert [(e.value, e.label) for e in zoe.emails] == [
@@ -122,8 +130,16 @@ def test_semicolon_outlook_equals_comma_outlook(corpus: Path) -> None:
 
     def shape(records: list[ContactRecord]) -> list[tuple[object, ...]]:
         return [
-            (r.display_name, [e.value for e in r.emails], [p.value for p in r.phones], r.company,
-             r.title, r.birthday, r.note, r.tags)
+            (
+                r.display_name,
+                [e.value for e in r.emails],
+                [p.value for p in r.phones],
+                r.company,
+                r.title,
+                r.birthday,
+                r.note,
+                r.tags,
+            )
             for r in records
         ]
 
@@ -147,9 +163,9 @@ def test_bom_preamble_and_bad_dates_are_handled_per_row(corpus: Path) -> None:
     assert linkedin.layout == "LinkedIn connections"
     assert [(i.line, i.skipped) for i in linkedin.issues] == [(9, True)]
     assert "no name, e-mail address or phone" in linkedin.issues[0].message
-    assert "LinkedIn connection since 2024-02-29" in _by_name(linkedin.records)[
-        "Jürgen Müller"
-    ].extras
+    assert (
+        "LinkedIn connection since 2024-02-29" in _by_name(linkedin.records)["Jürgen Müller"].extras
+    )
 
 
 def test_importing_all_csv_files_gives_each_person_once(services: Services, corpus: Path) -> None:
@@ -159,11 +175,14 @@ def test_importing_all_csv_files_gives_each_person_once(services: Services, corp
     result = services.contacts.commit(preview)
     assert len(result.created) == 7
     assert services.people.count() == 7
-    people = {services.people.detail(i).display_name: services.people.detail(i)
-              for i in result.created}
+    people = {
+        services.people.detail(i).display_name: services.people.detail(i) for i in result.created
+    }
     zoe = people["Zoë Hartmann-Quinn"]
     assert {e.value for e in zoe.emails} == {
-        "zoe.quinn@example.com", "zq@example.com", "zoe@example.org"
+        "zoe.quinn@example.com",
+        "zq@example.com",
+        "zoe@example.org",
     }
     assert zoe.company_name == "Acme, Inc."
     assert set(zoe.tags) == {"Clients", "Key accounts"}
@@ -173,8 +192,7 @@ def test_importing_all_csv_files_gives_each_person_once(services: Services, corp
     email_only = people["No Name"]  # named from no.name@example.org
     assert [e.value for e in email_only.emails] == ["no.name@example.org"]
     # The blank LinkedIn row is reported with its line, not imported.
-    assert any(i.source.endswith("linkedin-connections.csv") and i.line == 9
-               for i in result.issues)
+    assert any(i.source.endswith("linkedin-connections.csv") and i.line == 9 for i in result.issues)
 
 
 # ----------------------------------------------------------------------- vCard
@@ -205,30 +223,99 @@ def _card(corpus: Path, name: str, index: int = 0) -> ContactRecord:
 @pytest.mark.parametrize(
     ("name", "given", "family", "emails", "phones"),
     [
-        ("John_Doe_GMAIL.vcf", "John", "Doe", ["john.doe@ibm.com"], ["905-555-1234", "905-666-1234"]),
-        ("John_Doe_EVOLUTION.vcf", "John", "Doe", ["john.doe@ibm.com"],
-         ["905-666-1234", "905-555-1234"]),
-        ("John_Doe_IPHONE.vcf", "John", "Doe", ["john.doe@ibm.com"],
-         ["905-555-1234", "905-666-1234", "905-777-1234", "905-222-1234", "905-888-1234",
-          "905-999-1234", "905-111-1234"]),
-        ("John_Doe_LOTUS_NOTES.vcf", "John", "Doe", ["john.doe@ibm.com", "billy_bob@gmail.com"],
-         ["+1 (212) 204-34456", "00-1-212-555-7777"]),
-        ("John_Doe_MAC_ADDRESS_BOOK.vcf", "John", "Doe", ["john.doe@ibm.com"],
-         ["905-777-1234", "905-666-1234", "905-555-1234", "905-222-1234", "905-888-1234",
-          "905-999-1234", "905-111-1234"]),
-        ("John_Doe_MS_OUTLOOK.vcf", "John", "Doe", ["john.doe@ibm.cm"],
-         ["(905) 555-1234", "(905) 666-1234"]),
+        (
+            "John_Doe_GMAIL.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.com"],
+            ["905-555-1234", "905-666-1234"],
+        ),
+        (
+            "John_Doe_EVOLUTION.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.com"],
+            ["905-666-1234", "905-555-1234"],
+        ),
+        (
+            "John_Doe_IPHONE.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.com"],
+            [
+                "905-555-1234",
+                "905-666-1234",
+                "905-777-1234",
+                "905-222-1234",
+                "905-888-1234",
+                "905-999-1234",
+                "905-111-1234",
+            ],
+        ),
+        (
+            "John_Doe_LOTUS_NOTES.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.com", "billy_bob@gmail.com"],
+            ["+1 (212) 204-34456", "00-1-212-555-7777"],
+        ),
+        (
+            "John_Doe_MAC_ADDRESS_BOOK.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.com"],
+            [
+                "905-777-1234",
+                "905-666-1234",
+                "905-555-1234",
+                "905-222-1234",
+                "905-888-1234",
+                "905-999-1234",
+                "905-111-1234",
+            ],
+        ),
+        (
+            "John_Doe_MS_OUTLOOK.vcf",
+            "John",
+            "Doe",
+            ["john.doe@ibm.cm"],
+            ["(905) 555-1234", "(905) 666-1234"],
+        ),
         ("John_Doe_BLACK_BERRY.vcf", "john", "Doe", [], ["+96123456789"]),
-        ("outlook-2007.vcf", "Michael", "Angstadt", ["mike.angstadt@gmail.com"],
-         ["(111) 555-1111", "(111) 555-2222", "(111) 555-4444", "(111) 555-3333"]),
-        ("rfc6350-example.vcf", "Simon", "Perreault", ["simon.perreault@viagenie.ca"],
-         ["+1-418-656-9254 ext. 102", "+1-418-262-6501"]),
-        ("issue114.vcf", "Dummy", "Dummy", ["dummy.dummy@dummy.com"],
-         ["+49 1234 56789", "+49 9876 54321"]),
-        ("thunderbird-MoreFunctionsForAddressBook-extension.vcf", "John", "Doe",
-         ["doe.john@hotmail.com", "additional-email@company.com", "additional-email1@company.com",
-          "additional-email2@company.com", "additional-email3@company.com"],
-         ["555-555-1111", "555-555-2222", "555-555-5555", "555-555-3333", "555-555-4444"]),
+        (
+            "outlook-2007.vcf",
+            "Michael",
+            "Angstadt",
+            ["mike.angstadt@gmail.com"],
+            ["(111) 555-1111", "(111) 555-2222", "(111) 555-4444", "(111) 555-3333"],
+        ),
+        (
+            "rfc6350-example.vcf",
+            "Simon",
+            "Perreault",
+            ["simon.perreault@viagenie.ca"],
+            ["+1-418-656-9254 ext. 102", "+1-418-262-6501"],
+        ),
+        (
+            "issue114.vcf",
+            "Dummy",
+            "Dummy",
+            ["dummy.dummy@dummy.com"],
+            ["+49 1234 56789", "+49 9876 54321"],
+        ),
+        (
+            "thunderbird-MoreFunctionsForAddressBook-extension.vcf",
+            "John",
+            "Doe",
+            [
+                "doe.john@hotmail.com",
+                "additional-email@company.com",
+                "additional-email1@company.com",
+                "additional-email2@company.com",
+                "additional-email3@company.com",
+            ],
+            ["555-555-1111", "555-555-2222", "555-555-5555", "555-555-3333", "555-555-4444"],
+        ),
     ],
 )
 def test_vcard_names_emails_phones(
@@ -256,8 +343,8 @@ def test_vcard_quirks_of_old_exporters(corpus: Path) -> None:
         (10, "'BusinessPhone' is not a phone number")
     ]
 
-    android = [read_vcards(p.read_bytes(), p.name) for p in _vcards(corpus)
-               if p.name == "John_Doe_ANDROID.vcf"][0]
+    android_path = next(p for p in _vcards(corpus) if p.name == "John_Doe_ANDROID.vcf")
+    android = read_vcards(android_path.read_bytes(), android_path.name)
     assert len(android.records) == 6
     assert android.records[0].display_name == "John Doe"  # e-mail only: named from it
     assert android.records[2].display_name == "Ñ Ñ Ñ Ñ Ñ"  # UTF-8 quoted-printable

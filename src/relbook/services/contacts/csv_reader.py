@@ -86,6 +86,7 @@ _SIMPLE: dict[str, str] = {
     "website": "website",
     "url": "website",
     "connected on": "connected_on",
+    "relbook id": "uid",
 }
 
 # Columns that are known and deliberately not imported (shown as "not imported").
@@ -229,6 +230,18 @@ def read_csv(data: bytes, source: str) -> CsvFile:
                 )
             _fill(record, cells, layout)
             record.finish()
+            if _runaway_quote(cells, layout):
+                issues.append(
+                    RecordIssue(
+                        source,
+                        start,
+                        record.ref,
+                        "a quotation mark is not closed, so this row ran into the lines after "
+                        f"it (up to line {reader.line_num}); fix the quote and import again",
+                        True,
+                    )
+                )
+                continue
             if record.is_empty:
                 issues.append(
                     RecordIssue(
@@ -261,6 +274,18 @@ def read_csv(data: bytes, source: str) -> CsvFile:
         empty,
         layout.unknown,
     )
+
+
+def _runaway_quote(cells: list[str], layout: CsvLayout) -> bool:
+    """A name or address cell holding several lines' worth of delimiters: broken quoting."""
+    for column in layout.columns:
+        if column.kind in ("given", "family", "full_name", "middle", "email", "company") and (
+            column.index < len(cells)
+        ):
+            value = cells[column.index]
+            if "\n" in value and layout.delimiter in value:
+                return True
+    return False
 
 
 # ----------------------------------------------------------------------- layout
@@ -368,6 +393,7 @@ def _fill(record: ContactRecord, cells: list[str], layout: CsvLayout) -> None:
             simple.setdefault(column.kind, []).append(value)
 
     _names(record, simple)
+    record.uid = _get(simple, "uid")
     record.company = _get(simple, "company")
     record.department = _get(simple, "department")
     record.title = _get(simple, "title")

@@ -18,7 +18,7 @@ from typing import Any
 from defusedcsv import csv as safe_csv
 
 from relbook.domain.clock import from_millis
-from relbook.domain.money import from_minor
+from relbook.domain.money import from_minor, minor_digits
 
 _BATCH = 500
 
@@ -73,7 +73,9 @@ def _moment(value: int | None) -> str:
 
 
 def _money(minor: int | None, currency: str) -> str:
-    return "" if minor is None else str(from_minor(minor, currency))
+    if minor is None:
+        return ""
+    return f"{from_minor(minor, currency):.{minor_digits(currency)}f}"
 
 
 def _people(db: sqlite3.Connection, ids: Sequence[str]) -> list[list[Any]]:

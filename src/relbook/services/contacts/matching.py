@@ -65,12 +65,20 @@ class BookMatcher:
         """The person this record is, and notes about addresses owned by someone else."""
         notes: list[str] = []
         found: Match | None = None
+        if record.uid:
+            row = self.db.execute(
+                "SELECT id, display_name FROM person WHERE id = ? AND deleted_at IS NULL",
+                (record.uid,),
+            ).fetchone()
+            if row is not None:
+                found = Match(row[0], row[1], "exported from this book (same id)")
         for email in record.emails:
             owner = self.owner_of(email.value)
             if owner is None:
                 continue
             if found is None:
                 found = Match(owner[0], owner[1], f"same e-mail address {email.value}")
+                continue
             elif owner[0] != found.person_id:
                 notes.append(
                     f"{email.value} belongs to {owner[1]}, another person in the book; it will "

@@ -62,6 +62,7 @@ class ContactRecord:
     tags: list[str] = field(default_factory=list)
     photo: bytes | None = None
     extras: list[str] = field(default_factory=list)  # kept in "about": nickname, websites…
+    uid: str = ""  # vCard UID / Relbook ID column: finds the same person on re-import
     issues: list[RecordIssue] = field(default_factory=list)
 
     # ---------------------------------------------------------------- building

@@ -285,6 +285,9 @@ def _fill(record: ContactRecord, card: Card, default_charset: str) -> None:
         if name == "PHOTO":
             _photo(record, prop)
             continue
+        if name == "UID":
+            record.uid = _unescape(prop.raw).strip()[:64]
+            continue
         if name in (
             "FN",
             "N",
@@ -384,6 +387,8 @@ def _phone_value(text: str) -> str:
 
 def _photo(record: ContactRecord, prop: Property) -> None:
     raw = prop.raw.strip()
+    if raw.lower().startswith("data:"):
+        raw = _unescape(raw)  # some writers escape the URI's ';' and ',' as text
     if not raw:
         return
     values = {v.upper() for v in prop.params.get("VALUE", [])}

@@ -73,20 +73,20 @@ def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
         prop = card.add("email")
         prop.value = address
         kind = _SIMPLE_TYPES.get(label.lower())
-        prop.type_param = [kind] if kind else (["INTERNET"] if version == "3.0" else [])
+        types = [kind] if kind else (["INTERNET"] if version == "3.0" else [])
+        if types:
+            prop.params["TYPE"] = types
         if label and not kind:
             prop.params["X-LABEL"] = [label]
-        if not prop.type_param:
-            del prop.params["TYPE"]
     for number, label in db.execute(
         "SELECT number, label FROM person_phone WHERE person_id = ? ORDER BY position",
         (person_id,),
     ):
         prop = card.add("tel")
         prop.value = number
-        types = _PHONE_TYPES.get(label.lower(), [])
-        if types:
-            prop.type_param = types
+        phone_types = _PHONE_TYPES.get(label.lower(), [])
+        if phone_types:
+            prop.params["TYPE"] = phone_types
         elif label:
             prop.params["X-LABEL"] = [label]
     for label, street, locality, region, postcode, country in db.execute(
@@ -100,7 +100,7 @@ def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
         )
         kind = _SIMPLE_TYPES.get(label.lower())
         if kind:
-            prop.type_param = [kind]
+            prop.params["TYPE"] = [kind]
         elif label:
             prop.params["X-LABEL"] = [label]
     if company:
@@ -127,6 +127,7 @@ def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
         if version == "4.0":
             encoded = base64.b64encode(photo).decode("ascii")
             prop.value = f"data:image/{mime.lower()};base64,{encoded}"
+            prop.encoded = True  # a URI: not escaped as text
         else:
             prop.value = photo
             prop.encoding_param = "b"
