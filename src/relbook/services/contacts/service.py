@@ -18,17 +18,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relbook.domain.errors import ConflictError, ImportFileError, UserError
+from relbook.domain.ids import new_id
 from relbook.domain.names import comparison_key
 from relbook.services import validate
-from relbook.services.affiliations import set_current_company
+from relbook.services.affiliations import refresh_people_count, set_current_company
 from relbook.services.base import Service
 from relbook.services.contacts.csv_reader import read_csv
 from relbook.services.contacts.matching import BatchIndex, BookMatcher
 from relbook.services.contacts.records import ContactRecord, RecordIssue, looks_binary
 from relbook.services.contacts.vcard_reader import read_vcards
-from relbook.services.people import AddressEntry, PersonDraft, find_or_create_company
-from relbook.services.tags import add_tags
-from relbook.storage.models import Affiliation, Person, PersonEmail, PersonPhone, PostalAddress
+from relbook.services.people import AddressEntry, Labeled, PersonDraft
+from relbook.services.tags import add_tags, ensure_tag, tag_key
+from relbook.storage.models import (
+    Affiliation,
+    Company,
+    EntityTag,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PostalAddress,
+    Tag,
+)
 from relbook.storage.session import mark_changed
 
 VCARD_SUFFIXES = frozenset({".vcf", ".vcard"})
@@ -287,6 +297,7 @@ class ContactService(Service):
         merged: list[str] = []
         person_of: dict[int, str | None] = {}
         with self.write(("person", "company", "affiliation", "tag"), reason="import") as session:
+            writer = _Writer(session, today, notes, [e.record for e in preview.entries])
             for entry in preview.entries:
                 choice = choices.get(entry.index, "")
                 target = self._target(entry, choice, person_of)
@@ -295,17 +306,17 @@ class ContactService(Service):
                     outcomes.append(RecordOutcome(entry.index, "skipped", None))
                     continue
                 if target == NEW:
-                    person = self._create(session, entry.record, today, notes)
-                    created.append(person.id)
+                    person_id = writer.create(entry.record)
+                    created.append(person_id)
                     action = "created"
                 else:
-                    person = self._merge_into(session, target, entry.record, today, notes)
-                    if person.id not in created and person.id not in merged:
-                        merged.append(person.id)
+                    person_id = writer.merge_into(target, entry.record)
+                    if person_id not in created and person_id not in merged:
+                        merged.append(person_id)
                     action = "merged"
-                person_of[entry.index] = person.id
-                outcomes.append(RecordOutcome(entry.index, action, person.id))
-            session.flush()
+                person_of[entry.index] = person_id
+                outcomes.append(RecordOutcome(entry.index, action, person_id))
+            writer.finish()
         issues = preview.errors + preview.warnings
         notes = [n for entry in preview.entries for n in entry.notes] + notes
         return ContactImportResult(
@@ -362,135 +373,6 @@ class ContactService(Service):
                         "Preview the files again.",
                     )
 
-    def _create(
-        self, session: Session, record: ContactRecord, today: str, notes: list[str]
-    ) -> Person:
-        person = Person(
-            given_name=record.given_name[:200],
-            family_name=record.family_name[:200],
-            display_name=record.display_name[:400],
-            name_key=comparison_key(record.display_name)[:400],
-            title=record.title[:200],
-            birthday=record.birthday,
-            about=record.about,
-            photo=record.photo,
-            origin="import",
-            custom={},
-        )
-        session.add(person)
-        session.flush()
-        self._add_children(session, person, record, notes)
-        self._set_company(session, person, record, today)
-        if record.tags:
-            add_tags(session, "person", person.id, record.tags)
-        return person
-
-    def _merge_into(
-        self,
-        session: Session,
-        person_id: str,
-        record: ContactRecord,
-        today: str,
-        notes: list[str],
-    ) -> Person:
-        person = session.get(Person, person_id)
-        if person is None or person.deleted_at is not None:
-            raise ConflictError(
-                f"Person {person_id} is no longer in the book; nothing was imported.",
-                "Preview the files again.",
-            )
-        if not person.given_name and not person.family_name and record.given_name:
-            person.given_name = record.given_name[:200]
-            person.family_name = record.family_name[:200]
-            if "@" in person.display_name or not person.display_name:
-                person.display_name = record.display_name[:400]
-                person.name_key = comparison_key(record.display_name)[:400]
-        if not person.title and record.title:
-            person.title = record.title[:200]
-        if person.birthday is None and record.birthday:
-            person.birthday = record.birthday
-        if record.about and record.about not in person.about:
-            person.about = f"{person.about}\n\n{record.about}" if person.about else record.about
-        if record.photo and person.photo is None:
-            person.photo = record.photo
-        self._add_children(session, person, record, notes)
-        if person.company_id is None:
-            self._set_company(session, person, record, today)
-        if record.tags and add_tags(session, "person", person.id, record.tags):
-            mark_changed(session, person, "tags")
-        return person
-
-    @staticmethod
-    def _add_children(
-        session: Session, person: Person, record: ContactRecord, notes: list[str]
-    ) -> None:
-        have = {e.address for e in person.emails}
-        for email in record.emails:
-            if email.value in have:
-                continue
-            owner = session.execute(
-                select(Person.display_name)
-                .join(PersonEmail, PersonEmail.person_id == Person.id)
-                .where(
-                    PersonEmail.address == email.value,
-                    Person.deleted_at.is_(None),
-                    Person.id != person.id,
-                )
-                .limit(1)
-            ).scalar()
-            if owner is not None:
-                notes.append(
-                    f"{email.value} was not added to {person.display_name}: it belongs to "
-                    f"{owner} (merge the two people if they are one)"
-                )
-                continue
-            person.emails.append(
-                PersonEmail(address=email.value, label=email.label, position=len(person.emails))
-            )
-            have.add(email.value)
-        numbers = {p.number for p in person.phones}
-        for phone in record.phones:
-            if phone.value not in numbers:
-                person.phones.append(
-                    PersonPhone(number=phone.value, label=phone.label, position=len(person.phones))
-                )
-                numbers.add(phone.value)
-        existing = {_address_key(a) for a in person.addresses}
-        for address in record.addresses:
-            if _address_key(address) in existing:
-                continue
-            person.addresses.append(
-                PostalAddress(
-                    label=address.label[:40],
-                    street=address.street[:400],
-                    locality=address.locality[:200],
-                    region=address.region[:200],
-                    postcode=address.postcode[:40],
-                    country=address.country[:100],
-                    position=len(person.addresses),
-                )
-            )
-            existing.add(_address_key(address))
-        session.flush()
-
-    @staticmethod
-    def _set_company(session: Session, person: Person, record: ContactRecord, today: str) -> None:
-        name = " ".join(record.company.split())[:300]
-        if not name:
-            return
-        company_id = find_or_create_company(session, name)
-        set_current_company(session, person, company_id, record.title[:200], today)
-        if record.department:
-            affiliation = session.scalar(
-                select(Affiliation).where(
-                    Affiliation.person_id == person.id,
-                    Affiliation.company_id == company_id,
-                    Affiliation.end_date.is_(None),
-                )
-            )
-            if affiliation is not None and not affiliation.department:
-                affiliation.department = record.department[:200]
-
     # ------------------------------------------------------------------ export
     def export_vcards(self, person_ids: Iterable[str] | None = None, version: str = "3.0") -> str:
         """vCard text (3.0 or 4.0) of these people, or of every live person."""
@@ -537,6 +419,234 @@ class ContactService(Service):
                 "Check the ids (relbook search shows them) or use --filter.",
             )
         return wanted
+
+
+class _Writer:
+    """Writes records inside the commit's transaction, with caches so a large import does
+    one query per company/tag/address set rather than several per record."""
+
+    _FLUSH_EVERY = 500
+
+    def __init__(
+        self, session: Session, today: str, notes: list[str], records: list[ContactRecord]
+    ) -> None:
+        self.session = session
+        self.today = today
+        self.notes = notes
+        self.companies: dict[str, str] = {}
+        self.tags: dict[str, Tag] = {}
+        self.counted: set[str] = set()
+        self.pending = 0
+        # Affiliations wait until their person rows are inserted (no ORM relationship
+        # orders the two inserts).
+        self.affiliations: list[Affiliation] = []
+        self.owners: dict[str, tuple[str, str]] = {}
+        addresses = sorted({e.value for r in records for e in r.emails})
+        for start in range(0, len(addresses), 500):
+            rows = session.execute(
+                select(PersonEmail.address, Person.id, Person.display_name)
+                .join(Person, Person.id == PersonEmail.person_id)
+                .where(PersonEmail.address.in_(addresses[start : start + 500]))
+                .where(Person.deleted_at.is_(None))
+            )
+            for address, person_id, name in rows:
+                self.owners.setdefault(address, (person_id, name))
+
+    # ------------------------------------------------------------------ people
+    def create(self, record: ContactRecord) -> str:
+        person_id = new_id()
+        name = record.display_name[:400]
+        emails = self._free_emails(person_id, name, record, set())
+        company_id = self.company(record.company)
+        person = Person(
+            id=person_id,
+            given_name=record.given_name[:200],
+            family_name=record.family_name[:200],
+            display_name=name,
+            name_key=comparison_key(name)[:400],
+            title=record.title[:200],
+            birthday=record.birthday,
+            about=record.about,
+            photo=record.photo,
+            origin="import",
+            custom={},
+            company_id=company_id,
+            emails=[
+                PersonEmail(address=e.value, label=e.label, position=i)
+                for i, e in enumerate(emails)
+            ],
+            phones=[
+                PersonPhone(number=p.value, label=p.label[:40], position=i)
+                for i, p in enumerate(record.phones)
+            ],
+            addresses=[_postal(a, i) for i, a in enumerate(_unique_addresses(record.addresses))],
+        )
+        self.session.add(person)
+        if company_id:
+            self.affiliations.append(
+                Affiliation(
+                    person_id=person_id,
+                    company_id=company_id,
+                    role=record.title[:200],
+                    department=record.department[:200],
+                    start_date=self.today,
+                    is_primary=True,
+                )
+            )
+            self.counted.add(company_id)
+        for tag in self._tags(record.tags):
+            self.session.add(EntityTag(tag_id=tag.id, entity_id=person_id, entity_type="person"))
+        self.pending += 1
+        if self.pending >= self._FLUSH_EVERY:
+            self.flush()
+        return person_id
+
+    def flush(self) -> None:
+        self.session.flush()
+        if self.affiliations:
+            self.session.add_all(self.affiliations)
+            self.affiliations.clear()
+            self.session.flush()
+        self.pending = 0
+
+    def merge_into(self, person_id: str, record: ContactRecord) -> str:
+        """Add what the person lacks; keep every value they have."""
+        self.flush()
+        session = self.session
+        person = session.get(Person, person_id)
+        if person is None or person.deleted_at is not None:
+            raise ConflictError(
+                f"Person {person_id} is no longer in the book; nothing was imported.",
+                "Preview the files again.",
+            )
+        if not person.given_name and not person.family_name and record.given_name:
+            person.given_name = record.given_name[:200]
+            person.family_name = record.family_name[:200]
+            if "@" in person.display_name or not person.display_name:
+                person.display_name = record.display_name[:400]
+                person.name_key = comparison_key(record.display_name)[:400]
+        if not person.title and record.title:
+            person.title = record.title[:200]
+        if person.birthday is None and record.birthday:
+            person.birthday = record.birthday
+        if record.about and record.about not in person.about:
+            person.about = f"{person.about}\n\n{record.about}" if person.about else record.about
+        if record.photo and person.photo is None:
+            person.photo = record.photo
+        have = {e.address for e in person.emails}
+        for email in self._free_emails(person.id, person.display_name, record, have):
+            person.emails.append(
+                PersonEmail(address=email.value, label=email.label, position=len(person.emails))
+            )
+        numbers = {p.number for p in person.phones}
+        for phone in record.phones:
+            if phone.value not in numbers:
+                person.phones.append(
+                    PersonPhone(
+                        number=phone.value, label=phone.label[:40], position=len(person.phones)
+                    )
+                )
+                numbers.add(phone.value)
+        existing = {_address_key(a) for a in person.addresses}
+        for address in _unique_addresses(record.addresses):
+            if _address_key(address) not in existing:
+                person.addresses.append(_postal(address, len(person.addresses)))
+                existing.add(_address_key(address))
+        session.flush()
+        company_id = self.company(record.company)
+        if person.company_id is None and company_id:
+            set_current_company(session, person, company_id, record.title[:200], self.today)
+            if record.department:
+                affiliation = session.scalar(
+                    select(Affiliation).where(
+                        Affiliation.person_id == person.id,
+                        Affiliation.company_id == company_id,
+                        Affiliation.end_date.is_(None),
+                    )
+                )
+                if affiliation is not None and not affiliation.department:
+                    affiliation.department = record.department[:200]
+        if record.tags and add_tags(session, "person", person.id, record.tags):
+            mark_changed(session, person, "tags")
+        return person.id
+
+    def finish(self) -> None:
+        self.flush()
+        refresh_people_count(self.session, self.counted)
+
+    # ------------------------------------------------------------------ helpers
+    def _free_emails(
+        self, person_id: str, name: str, record: ContactRecord, have: set[str]
+    ) -> list[Labeled]:
+        """The record's addresses this person may take (one owner per address)."""
+        free = []
+        for email in record.emails:
+            if email.value in have:
+                continue
+            owner = self.owners.get(email.value)
+            if owner is not None and owner[0] != person_id:
+                self.notes.append(
+                    f"{email.value} was not added to {name}: it belongs to {owner[1]} "
+                    "(merge the two people if they are one)"
+                )
+                continue
+            self.owners[email.value] = (person_id, name)
+            have.add(email.value)
+            free.append(email)
+        return free
+
+    def company(self, raw_name: str) -> str | None:
+        name = " ".join(raw_name.split())[:300]
+        key = comparison_key(name)
+        if not key:
+            return None
+        if key not in self.companies:
+            with self.session.no_autoflush:
+                found = self.session.scalar(
+                    select(Company.id)
+                    .where(Company.name_key == key, Company.deleted_at.is_(None))
+                    .limit(1)
+                )
+            if found is None:
+                company = Company(id=new_id(), name=name, name_key=key, origin="import")
+                self.session.add(company)
+                self.session.flush()  # before the people who point at it
+                found = company.id
+            self.companies[key] = str(found)
+        return self.companies[key]
+
+    def _tags(self, names: list[str]) -> list[Tag]:
+        found: dict[str, Tag] = {}
+        for name in names:
+            key = tag_key(name)
+            if not key or key in found:
+                continue
+            if key not in self.tags:
+                self.tags[key] = ensure_tag(self.session, name)
+            found[key] = self.tags[key]
+        return list(found.values())
+
+
+def _unique_addresses(addresses: list[AddressEntry]) -> list[AddressEntry]:
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for address in addresses:
+        if _address_key(address) not in seen:
+            seen.add(_address_key(address))
+            unique.append(address)
+    return unique
+
+
+def _postal(address: AddressEntry, position: int) -> PostalAddress:
+    return PostalAddress(
+        label=address.label[:40],
+        street=address.street[:400],
+        locality=address.locality[:200],
+        region=address.region[:200],
+        postcode=address.postcode[:40],
+        country=address.country[:100],
+        position=position,
+    )
 
 
 def _address_key(address: AddressEntry | PostalAddress) -> tuple[str, ...]:
