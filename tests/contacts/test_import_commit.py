@@ -177,3 +177,49 @@ def _dump(services: Services) -> dict[str, list[tuple[object, ...]]]:
     return {
         t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall()), key=repr) for t in tables
     }
+
+
+def test_similar_names_with_different_addresses_stay_two_people(
+    services: Services, tmp_path: Path
+) -> None:
+    """Maria and Mario Garcia at Acme, each with an address: not one person on import —
+    duplicate detection still shows the pair to the rep, with its reason."""
+    maria = services.people.create(
+        PersonDraft(
+            given_name="Maria",
+            family_name="Garcia",
+            company_name="Acme",
+            emails=[Labeled("maria@acme.example")],
+        )
+    )
+    text = "First Name,Last Name,E-mail Address,Company\nMario,Garcia,mario@acme.example,Acme\n"
+    preview = services.contacts.preview([_write(tmp_path, "people.csv", text)])
+    assert [e.status for e in preview.entries] == ["new"]
+    mario = services.contacts.commit(preview).created[0]
+    pair = next(
+        p for p in services.dedupe.candidates("person") if {p.a_id, p.b_id} == {maria, mario}
+    )
+    assert pair.reasons[0].startswith("similar names at Acme")
+
+
+def test_csv_export_imports_back_into_the_same_people(services: Services, tmp_path: Path) -> None:
+    services.people.create(
+        PersonDraft(
+            given_name="Ann",
+            family_name="Lee",
+            company_name="Acme",
+            phones=[Labeled("+1 202 555 0100", "mobile")],
+            tags=["vip"],
+        )
+    )
+    path = tmp_path / "people.csv"
+    path.write_text(services.contacts.export_csv("person"), encoding="utf-8")
+    preview = services.contacts.preview([path])
+    assert [(e.status, e.reason) for e in preview.entries] == [
+        ("match", "exported from this book (same id)")
+    ]
+    assert preview.entries[0].record.phones[0].value == "+12025550100"  # "'+1…" unguarded
+    services.contacts.commit(preview)
+    ann = services.people.detail(preview.entries[0].match_id or "")
+    assert [p.value for p in ann.phones] == ["+12025550100"]
+    assert services.contacts.handles(path) and not services.contacts.handles(tmp_path / "a.ics")

@@ -12,6 +12,8 @@ from __future__ import annotations
 COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "importing",
+    "sync",
+    "accounts",
     "team",
     "exporting",
     "search",

@@ -379,7 +379,7 @@ def _fill(record: ContactRecord, cells: list[str], layout: CsvLayout) -> None:
     outlook_addresses: dict[str, dict[str, str]] = {}
     phones: list[tuple[str, str]] = []
     for column in layout.columns:
-        value = clean_text(cells[column.index]) if column.index < len(cells) else ""
+        value = _unguard(clean_text(cells[column.index])) if column.index < len(cells) else ""
         if not value.strip():
             continue
         if column.kind == "phone":
@@ -444,6 +444,14 @@ def _fill(record: ContactRecord, cells: list[str], layout: CsvLayout) -> None:
             record.warn(f"'Connected On': {problem}")
         elif connected:
             record.add_extra(f"LinkedIn connection since {connected}")
+
+
+def _unguard(value: str) -> str:
+    """A spreadsheet's text marker in front of a formula character ('+1 202…, '=x), as
+    our own export (defusedcsv) writes it, is not part of the value."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@|%\t\r":
+        return value[1:].replace("\\|", "|")
+    return value
 
 
 def _get(simple: dict[str, list[str]], key: str) -> str:
