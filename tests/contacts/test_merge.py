@@ -466,3 +466,16 @@ def _property(services: Services, data: dict[str, Any]) -> None:
 
     services.merge.undo(record)
     assert snapshot(services) == before
+
+
+def test_merging_a_parent_into_its_subsidiary(services: Services) -> None:
+    group = services.companies.create(CompanyDraft(name="Holding"))
+    parent = services.companies.create(CompanyDraft(name="Acme Group", parent_id=group))
+    child = services.companies.create(CompanyDraft(name="Acme", parent_id=parent))
+    before = snapshot(services)
+    record = services.merge.merge("company", child, parent)
+    merged = services.companies.detail(child)
+    assert merged.parent_id == group  # the parent's own parent, not the tombstone
+    assert "Parent company" not in merged.about
+    services.merge.undo(record)
+    assert snapshot(services) == before

@@ -500,6 +500,8 @@ class MergeService(Service):
             shown_theirs = _show(db, kind, key, other)
             if key == "parent" and other["parent_id"] == survivor["id"]:
                 theirs, shown_theirs = (None,), ""  # the other was the survivor's subsidiary
+            if key == "parent" and survivor["parent_id"] == other["id"]:
+                mine, shown_mine = (None,), ""  # the survivor was the other's subsidiary
             conflict = False
             if _blank(key, theirs):
                 taken = SURVIVOR
@@ -527,8 +529,7 @@ class MergeService(Service):
             fields.append(FieldMerge(key, label, shown_mine, shown_theirs, result, conflict, taken))
         if kind == "company" and survivor["parent_id"] == other["id"]:
             # The survivor was the other's subsidiary: it takes the other's own parent.
-            grand = other["parent_id"] if other["parent_id"] != survivor["id"] else None
-            updates["parent_id"] = grand
+            updates.setdefault("parent_id", None)
         custom_mine = json.loads(survivor["custom"] or "{}")
         custom_theirs = json.loads(other["custom"] or "{}")
         merged_custom = dict(custom_mine)
