@@ -136,13 +136,13 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
 
     # A child row changed on its own (an e-mail edited in place) dirties its parent.
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if (
-            isinstance(obj, PersonEmail | PersonPhone)
-            and obj.person is not None
-            and obj.person not in session.new
-        ):
-            session.add(obj.person)
-            _mark_parent(obj.person, "emails" if isinstance(obj, PersonEmail) else "phones")
+        if isinstance(obj, PersonEmail | PersonPhone):
+            # Added by person_id alone, the relationship is not loaded yet: load it.
+            parent = obj.person or (
+                session.get(Person, obj.person_id) if obj.person_id else None
+            )
+            if parent is not None and parent not in session.new:
+                _mark_parent(parent, "emails" if isinstance(obj, PersonEmail) else "phones")
         if isinstance(obj, InteractionLink):
             touched.add(obj.entity_id)
 
