@@ -30,7 +30,8 @@ _COUNTED = ("person", "company", "deal", "interaction", "task", "note")
 class MaintenanceService(Service):
     def check(self) -> DoctorReport:
         path = self.book.path
-        connection = open_raw(str(path), read_only=True)
+        # Not query_only: FTS5's 'integrity-check' is spelled as an INSERT (it writes nothing).
+        connection = open_raw(str(path))
         try:
             report = DoctorReport(
                 str(path), migrate.current_revision(connection), path.stat().st_size
