@@ -96,7 +96,7 @@ def _judge(head: bytes, suffix: str) -> tuple[FileKind, str]:
         return FileKind.UNKNOWN, "is a binary file, not a mail, calendar or contacts file"
     start = text.lstrip("\ufeff \t\r\n")
     upper = start[:40].upper()
-    if upper.startswith("BEGIN:VCALENDAR"):
+    if upper.startswith(("BEGIN:VCALENDAR", "BEGIN:VEVENT")):  # a bare VEVENT: khal, vdir
         return FileKind.ICS, ""
     if upper.startswith("BEGIN:VCARD"):
         return FileKind.VCF, ""

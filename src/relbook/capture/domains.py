@@ -7,9 +7,11 @@ once per process on first use (~70 ms) and is read-only afterwards.
 from __future__ import annotations
 
 import ipaddress
-from functools import cache
+from functools import cache, lru_cache
 
 from publicsuffixlist import PublicSuffixList
+
+from relbook.domain.addresses import is_list_domain
 
 
 @cache
@@ -17,6 +19,7 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=65_536)
 def registrable_domain(host: str) -> str:
     """The domain a company can own; the host itself when the list cannot tell.
 
@@ -38,16 +41,26 @@ def registrable_domain(host: str) -> str:
 
 def parent_domains(host: str) -> list[str]:
     """The host, then each parent down to its registrable domain (most specific first)."""
-    host = host.strip().strip(".").lower()
+    return list(_parent_domains(host.strip().strip(".").lower()))
+
+
+@lru_cache(maxsize=65_536)
+def _parent_domains(host: str) -> tuple[str, ...]:
     base = registrable_domain(host)
     if not host.endswith(base):
-        return [host]
+        return (host,)
     chain = [host]
     current = host
     while current != base and "." in current:
         current = current.split(".", 1)[1]
         chain.append(current)
-    return chain
+    return tuple(chain)
+
+
+@lru_cache(maxsize=65_536)
+def is_list_host(host: str) -> bool:
+    """``domain.addresses.is_list_domain``, remembered (it scans a list per call)."""
+    return is_list_domain(host)
 
 
 def company_name_from_domain(domain: str) -> str:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relbook.capture import linking, privacy as privacy_rules
-from relbook.capture.items import ItemProblem, ReadItem
+from relbook.capture.items import ItemProblem, ReadItem, clean_item
 from relbook.capture.sources.base import (
     CancelToken,
     CapturedItem,
@@ -577,6 +577,7 @@ class _Writer:
             )
 
     def _prepare(self, item: CapturedItem, locator: str | None, tag: str) -> _Prepared:
+        item = clean_item(item)
         body, html = privacy_rules.body_for(item, self.privacy)
         bulk = ""
         if item.kind not in ("meeting",):

@@ -29,9 +29,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from relbook.capture.domains import parent_domains, registrable_domain
+from relbook.capture.domains import is_list_host, parent_domains, registrable_domain
 from relbook.capture.sources.base import Party
-from relbook.domain.addresses import domain_of, is_free_mail, is_list_domain, is_no_reply
+from relbook.domain.addresses import domain_of, is_free_mail, is_no_reply
 
 _BATCH = 500
 
@@ -319,7 +319,7 @@ class LinkContext:
                 )
             if person is None and not is_no_reply(address):
                 host = domain_of(address)
-                if not is_list_domain(host):
+                if not is_list_host(host):
                     linked.unknown.append(Unknown(address, party.name, registrable_domain(host)))
         if not bulk:
             for deal_id, title, thread_subject, source_id in self._deals_of_thread(subject):
@@ -352,10 +352,10 @@ class LinkContext:
 
     def _company_for(self, address: str) -> tuple[str, str, str] | None:
         host = domain_of(address)
-        if not host or is_free_mail(host) or is_list_domain(host):
+        if not host or is_free_mail(host) or is_list_host(host):
             return None
         base = registrable_domain(host)
-        if is_free_mail(base) or is_list_domain(base):
+        if is_free_mail(base) or is_list_host(base):
             return None
         for domain in parent_domains(host):
             found = self._companies.get(domain)

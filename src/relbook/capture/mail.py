@@ -30,6 +30,7 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from relbook.capture.html import html_to_text, sanitize_html
+from relbook.capture.items import clean_text
 from relbook.capture.sources.base import CapturedItem, Party
 from relbook.domain.addresses import normalise_address
 
@@ -150,34 +151,34 @@ def parse_message(
 def _item_from_message(
     msg: Message, data: bytes, *, fallback_time: datetime | None, body: bool
 ) -> CapturedItem:
+    raw = _raw_headers(msg)
     headers: dict[str, str] = {}
     for name in KEPT_HEADERS:
-        raw = msg.get(name)
-        if raw is not None:
-            headers[name] = _header_text(raw)[:_HEADER_VALUE_CHARS]
+        if name in raw:
+            headers[name] = _header_text(raw[name][0])[:_HEADER_VALUE_CHARS]
 
     subject = _WS.sub(" ", headers.get("subject", "")).strip()
-    occurred_at = _message_date(msg, headers, fallback_time)
+    occurred_at = _message_date(raw, headers, fallback_time)
 
-    sender = _first_party(msg, "from") or _first_party(msg, "sender")
+    sender = _first_party(raw, "from") or _first_party(raw, "sender")
     participants: list[tuple[str, Party]] = []
     for role in ("to", "cc", "bcc"):
         seen: set[str] = set()
-        for party in _parties(msg, role):
+        for party in _parties(raw, role):
             if party.address and party.address not in seen:
                 seen.add(party.address)
                 participants.append((role, party))
 
-    own_key = message_id_key(_raw_str(msg.get("message-id")))
-    references = [r[:MAX_KEY_CHARS] for r in _ANGLE_ID.findall(_raw_str(msg.get("references")))]
-    reply_to_ids = _ANGLE_ID.findall(_raw_str(msg.get("in-reply-to")))
+    own_key = message_id_key(_first(raw, "message-id"))
+    references = [r[:MAX_KEY_CHARS] for r in _ANGLE_ID.findall(_first(raw, "references"))]
+    reply_to_ids = _ANGLE_ID.findall(_first(raw, "in-reply-to"))
     in_reply_to = reply_to_ids[0][:MAX_KEY_CHARS] if reply_to_ids else None
 
     text, html, attachments = "", None, []
     if body:
         text, html, attachments = _walk_body(msg)
 
-    natural_key = own_key or _synthetic_key(msg, data)
+    natural_key = own_key or _synthetic_key(raw, data)
     root = references[0] if references else in_reply_to
     thread_key = f"msgid:{root}" if root else natural_key
 
@@ -204,22 +205,13 @@ def _raw_str(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, Header):
-        return "".join(
+        text = "".join(
             part.decode("utf-8", "replace") if isinstance(part, bytes) else part
             for part, _ in value._chunks  # noqa: SLF001 - the only way to get the raw text
         )
-    text = str(value)
-    if _has_surrogates(text):
-        text = text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
-    return text
-
-
-def _has_surrogates(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    else:
+        text = str(value)
+    return clean_text(text)
 
 
 def _decode_bytes(raw: bytes, charset: str | None) -> str:
@@ -247,8 +239,26 @@ def _header_text(value: object) -> str:
     return _WS.sub(" ", "".join(out)).strip()
 
 
-def _parties(msg: Message, name: str) -> list[Party]:
-    values = [_raw_str(v) for v in (msg.get_all(name) or [])]
+_WANTED = frozenset({*KEPT_HEADERS, "bcc", "received"})
+
+
+def _raw_headers(msg: Message) -> dict[str, list[str]]:
+    """The headers we read, each name's values in order (one pass over the message)."""
+    found: dict[str, list[str]] = {}
+    for name, value in msg.raw_items():
+        key = name.lower()
+        if key in _WANTED:
+            found.setdefault(key, []).append(_raw_str(value))
+    return found
+
+
+def _first(raw: dict[str, list[str]], name: str) -> str:
+    values = raw.get(name)
+    return values[0] if values else ""
+
+
+def _parties(raw: dict[str, list[str]], name: str) -> list[Party]:
+    values = raw.get(name, [])
     if not values:
         return []
     try:
@@ -264,15 +274,18 @@ def _parties(msg: Message, name: str) -> list[Party]:
     return parties
 
 
-def _first_party(msg: Message, name: str) -> Party | None:
-    found = _parties(msg, name)
+def _first_party(raw: dict[str, list[str]], name: str) -> Party | None:
+    found = _parties(raw, name)
     return found[0] if found else None
 
 
 def _message_date(
-    msg: Message, headers: dict[str, str], fallback_time: datetime | None
+    raw: dict[str, list[str]], headers: dict[str, str], fallback_time: datetime | None
 ) -> datetime:
-    for candidate in (headers.get("date"), *_received_dates(msg)):
+    moment = _parse_date(headers.get("date"))
+    if moment is not None:
+        return moment
+    for candidate in _received_dates(raw):
         moment = _parse_date(candidate)
         if moment is not None:
             return moment
@@ -281,10 +294,9 @@ def _message_date(
     raise MailParseError("has no usable Date header")
 
 
-def _received_dates(msg: Message) -> list[str]:
+def _received_dates(raw: dict[str, list[str]]) -> list[str]:
     found = []
-    for value in msg.get_all("received") or []:
-        text = _raw_str(value)
+    for text in raw.get("received", []):
         if ";" in text:
             found.append(text.rsplit(";", 1)[1])
     return found
@@ -307,13 +319,13 @@ def _parse_date(text: str | None) -> datetime | None:
         return None
 
 
-def _synthetic_key(msg: Message, data: bytes) -> str:
+def _synthetic_key(raw: dict[str, list[str]], data: bytes) -> str:
     split = _BLANK.search(data)
     body = data[split.end() :] if split else b""
     body = body[:_SYNTHETIC_BODY_BYTES].replace(b"\r\n", b"\n").rstrip()
     digest = hashlib.sha256()
     for name in ("date", "from", "subject"):
-        digest.update(_raw_str(msg.get(name)).strip().encode("utf-8", "replace") + b"\0")
+        digest.update(_first(raw, name).strip().encode("utf-8", "replace") + b"\0")
     digest.update(body)
     return f"msgid:nomsgid-{digest.hexdigest()[:40]}"
 

@@ -30,7 +30,8 @@ _HISTORY_STARTS = [
         r"mensaje original|messaggio originale|forwarded message|weitergeleitete nachricht)"
         r"\s*-{2,}\s*$",
         r"^_{10,}\s*$",  # Outlook's rule above the quoted header block
-        r"^(on|am|le|el|il|op)\s.{4,200}(wrote|schrieb|a écrit|escribió|ha scritto|schreef)\s*:\s*$",
+        r"^(on|am|le|el|il|op)\s.{4,200}(wrote|schrieb|a écrit|escribió|ha scritto|schreef)"
+        r"(\s.{0,200})?:\s*$",
         r"^(from|von|de|da|van)\s*:\s*.+$",  # only counts when "sent/date:" follows
         r"^begin forwarded message\s*:?\s*$",
     )
@@ -45,6 +46,12 @@ _SIGNATURE_STARTS = [
         r"^get outlook for ",
     )
 ]
+# A cheap first look: only lines that could start history or a signature are examined.
+_CANDIDATE = re.compile(
+    r"^(-|_{10}|>|(on|am|le|el|il|op|from|von|de|da|van|begin|sent|get|envoyé|enviado|"
+    r"inviato)\b)",
+    re.IGNORECASE,
+)
 _BLANKS = re.compile(r"\n{3,}")
 _INLINE_SPACE = re.compile(r"[ \t\u00a0]+")
 
@@ -66,19 +73,27 @@ def body_for(item: CapturedItem, level: str) -> tuple[str, str | None]:
     return item.text[:FULL_TEXT_CHARS], html
 
 
-def strip_history(text: str) -> str:
-    """The part of a message its sender wrote: no quoted reply, history or signature."""
+def strip_history(text: str, enough: int | None = None) -> str:
+    """The part of a message its sender wrote: no quoted reply, history or signature.
+
+    ``enough``: stop once this many characters are kept (an excerpt needs no more).
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept: list[str] = []
+    size = 0
     for index, line in enumerate(lines):
+        if enough is not None and size >= enough:
+            break
         stripped = line.strip()
-        if stripped.startswith(">"):
-            continue
-        if any(p.match(stripped) for p in _SIGNATURE_STARTS):
-            break
-        if _starts_history(stripped, lines, index):
-            break
+        if _CANDIDATE.match(stripped):
+            if stripped.startswith(">"):
+                continue
+            if any(p.match(stripped) for p in _SIGNATURE_STARTS):
+                break
+            if _starts_history(stripped, lines, index):
+                break
         kept.append(line.rstrip())
+        size += len(stripped)
     return _BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
 
@@ -99,7 +114,7 @@ def _starts_history(stripped: str, lines: list[str], index: int) -> bool:
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """The beginning of what the sender wrote, as plain text of at most ``limit`` chars."""
-    own = strip_history(text[: limit * 40])
+    own = strip_history(text[: limit * 40], enough=limit + 1)
     lines = [_INLINE_SPACE.sub(" ", line).strip() for line in own.split("\n")]
     compact = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
     if len(compact) <= limit:

@@ -47,6 +47,7 @@ from relbook.capture.sources.base import (
 from relbook.capture.sources.calobjects import object_changes, object_deleted
 from relbook.capture.sources.net import (
     AuthFailed,
+    Probe,
     certificate_error,
     certificate_refused,
     error_chain,
@@ -217,7 +218,7 @@ class EwsSource:
     def host(self) -> str:
         return self.settings.host
 
-    def _connect(self) -> Any:
+    def _connect(self, cancel: CancelToken | None = None) -> Any:
         if self._account is not None:
             return self._account
         from exchangelib import (
@@ -236,30 +237,30 @@ class EwsSource:
         credentials = Credentials(s.username or s.email, self._password)
         auth_type = {"ntlm": NTLM, "basic": BASIC}.get(s.auth)
         policy = self._retry_policy or FailFast()
-        try:
-            if s.server_url:
-                config = Configuration(
-                    service_endpoint=s.server_url,
-                    credentials=credentials,
-                    auth_type=auth_type,
-                    retry_policy=policy,
-                )
-                account = Account(s.email, config=config, autodiscover=False, access_type=DELEGATE)
-            else:
+
+        def open_account() -> Any:
+            config = Configuration(
+                service_endpoint=s.server_url or None,
+                credentials=credentials,
+                auth_type=auth_type,
+                retry_policy=policy,
+            )
+            try:
                 account = Account(
                     s.email,
-                    credentials=credentials,
-                    autodiscover=True,
+                    config=config,
+                    credentials=None if s.server_url else credentials,
+                    autodiscover=not s.server_url,
                     access_type=DELEGATE,
-                    config=Configuration(
-                        credentials=credentials, auth_type=auth_type, retry_policy=policy
-                    ),
                 )
-            account.root  # noqa: B018 - the first request: proves credentials and version
-        except Exception as error:
-            raise self._translate(error, "") from error
-        self._account = account
-        return account
+                account.root  # noqa: B018 - the first request: proves credentials and version
+            except Exception:
+                _forget_protocol(config)
+                raise
+            return account
+
+        self._account = self._call(cancel or CancelToken(), "", open_account)
+        return self._account
 
     def _translate(self, error: BaseException, scope: str) -> SourceError:
         """exchangelib's errors as messages the rep can act on."""
@@ -335,18 +336,21 @@ class EwsSource:
                 return action()
             except ErrorInvalidSyncStateData as error:
                 raise CursorInvalid(f"'{scope}': {error}") from error
-            except ErrorServerBusy as error:
-                wait = float(error.back_off) if error.back_off else 5.0 * (2**attempt)
+            except (Cancelled, CursorInvalid, SourceError):
+                raise
+            except Exception as error:
+                # exchangelib wraps a busy answer to its first request (the version probe)
+                # in a TransportError: look for it along the chain.
+                busy = next((e for e in error_chain(error) if isinstance(e, ErrorServerBusy)), None)
+                if busy is None:
+                    raise self._translate(error, scope) from error
+                wait = float(busy.back_off) if busy.back_off else 5.0 * (2**attempt)
                 attempt += 1
                 if attempt > self.max_retries or wait > self.max_inline_backoff:
-                    raise self._translate(error, scope) from error
+                    raise self._translate(busy, scope) from error
                 log.info("EWS %s busy; waiting %.1f s (attempt %d)", self.host, wait, attempt)
                 if cancel.wait(wait):
                     raise Cancelled() from error
-            except (Cancelled, CursorInvalid):
-                raise
-            except Exception as error:
-                raise self._translate(error, scope) from error
 
     def close(self) -> None:
         account, self._account = self._account, None
@@ -373,11 +377,15 @@ class EwsSource:
         try:
             root = account.msg_folder_root
             for folder in root.walk():
-                path = folder.absolute.split("/", 3)[-1] if folder.absolute else folder.name
-                names.append(_relative_path(root, folder) or path)
+                parts: list[str] = []
+                current = folder
+                while current is not None and current.id != root.id and len(parts) < 32:
+                    parts.append(current.name)
+                    current = current.parent
+                names.append("/".join(reversed(parts)))
         except Exception as error:
             raise self._translate(error, "") from error
-        return sorted(set(names))
+        return sorted(n for n in names if n)
 
     def _folder(self, scope: str) -> Any:
         if scope in self._folders:
@@ -406,11 +414,11 @@ class EwsSource:
         self._folders[scope] = folder
         return folder
 
-    def probe(self) -> list[str]:
-        """Log in and check every scope's folder (the account editor's connection test)."""
+    def probe(self) -> Probe:
+        """Log in, check every scope's folder and list the mailbox's folders."""
         for scope in self.scopes():
             self._folder(scope)
-        return self.scopes()
+        return Probe(self.folder_names(), self.scopes())
 
     # ------------------------------------------------------------ pages
     def pages(self, scope: str, cursor: str | None, cancel: CancelToken) -> Iterator[Page]:
@@ -614,17 +622,17 @@ class _Read:
     size: int | None
 
 
+def _forget_protocol(config: Any) -> None:
+    """Drop exchangelib's cached protocol for this endpoint and login after a failure:
+    it caches a failed set-up (even "network down") for the life of the process."""
+    from exchangelib.protocol import CachingProtocol, Protocol
+
+    if not config.service_endpoint:
+        return
+    with CachingProtocol._protocol_cache_lock:
+        CachingProtocol._protocol_cache.pop(Protocol._cache_key(config), None)
+
+
 def _header_block(headers: list[Any]) -> bytes:
     lines = [f"{h.name}: {h.value}" for h in headers if getattr(h, "name", None)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")
-
-
-def _relative_path(root: Any, folder: Any) -> str:
-    parts: list[str] = []
-    current = folder
-    while current is not None and current is not root and getattr(current, "name", None):
-        parts.append(current.name)
-        current = getattr(current, "parent", None)
-        if current is not None and current.id == root.id:
-            break
-    return "/".join(reversed(parts))

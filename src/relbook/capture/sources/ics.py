@@ -168,6 +168,7 @@ class IcsUrlSource:
         try:
             return self._open(request, self.timeout)
         except urllib.error.HTTPError as error:
+            error.close()  # it holds the response's socket
             if error.code == 304:
                 return _Response(304, b"", state.get("etag", ""), state.get("last_modified", ""))
             raise _http_error(error, where) from None

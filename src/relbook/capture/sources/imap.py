@@ -29,7 +29,7 @@ import json
 import logging
 import ssl
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from relbook.capture.sources.base import (
 )
 from relbook.capture.sources.net import (
     AuthFailed,
+    Probe,
     certificate_refused,
     fetch_certificate,
     is_loopback,
@@ -149,13 +150,6 @@ class FolderCursor:
 class FolderInfo:
     name: str
     flags: tuple[str, ...] = ()
-
-
-@dataclass
-class ProbeResult:
-    folders: list[str] = field(default_factory=list)
-    scopes: list[str] = field(default_factory=list)
-    capabilities: list[str] = field(default_factory=list)
 
 
 def _convert(
@@ -357,15 +351,9 @@ class ImapSource:
         self._scopes = list(dict.fromkeys(wanted))
         return list(self._scopes)
 
-    def probe(self) -> ProbeResult:
+    def probe(self) -> Probe:
         """Log in and list folders (the account editor's connection test)."""
-        client = self._connect()
-        result = ProbeResult(
-            folders=sorted(f.name for f in self.folders()),
-            capabilities=sorted(c.decode("ascii", "replace") for c in client.capabilities()),
-        )
-        result.scopes = self.scopes()
-        return result
+        return Probe(sorted(f.name for f in self.folders()), self.scopes())
 
     # ------------------------------------------------------------ pages
     def pages(self, scope: str, cursor: str | None, cancel: CancelToken) -> Iterator[Page]:

@@ -17,6 +17,7 @@ import errno
 import hashlib
 import socket
 import ssl
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from relbook.capture.sources.base import SourceError
@@ -33,6 +34,14 @@ _UNREACHABLE_ERRNOS = frozenset(
         errno.EADDRNOTAVAIL,
     }
 )
+
+
+@dataclass
+class Probe:
+    """What a connection test found: every folder, and the ones that will be synced."""
+
+    folders: list[str] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
 
 
 class AuthFailed(SourceError):
