@@ -11,12 +11,52 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
 
+from relbook.services.context import Services
 from tests.conftest import require
 
 from .fake_ews import FakeExchange
 from .servers import DOVECOT, Dovecot, Radicale, TlsFiles, self_signed_certificate
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-memory OS keyring for tests (never keyrings.alt, which writes plain text)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.secrets.pop((service, username), None) is None:
+            raise PasswordDeleteError("no such password")
+
+
+@pytest.fixture
+def keyring_backend() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def book(services: Services, keyring_backend: MemoryKeyring) -> Services:
+    """The test book's services with passwords in an in-memory keyring."""
+    assert services.secrets.persistent
+    return services
 
 
 @pytest.fixture

@@ -184,7 +184,9 @@ def test_a_wrong_password_is_a_clear_error(fake_ews: FakeExchange) -> None:
 def test_chosen_folders_must_exist(fake_ews: FakeExchange) -> None:
     fake_ews.add_folder("Customers")
     ok = source_for(fake_ews, folders=("Customers",))
-    assert ok.probe() == [INBOX, SENT, CALENDAR, "Customers"]
+    probed = ok.probe()
+    assert probed.scopes == [INBOX, SENT, CALENDAR, "Customers"]
+    assert probed.folders == ["Calendar", "Customers", "Inbox", "Sent Items"]
     ok.close()
     missing = source_for(fake_ews, folders=("Gone",))
     with pytest.raises(SourceError, match="'Gone' does not exist"):

@@ -1,0 +1,194 @@
+"""``relbook accounts`` and ``relbook sync`` from the command line, and the kill -9 test."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relbook.__main__ import main
+from relbook.cli import EXIT_OK, EXIT_USER
+from relbook.domain.clock import SystemClock
+from relbook.storage.book import integrity_problems, open_book
+
+from .servers import Dovecot, make_message
+
+pytestmark = pytest.mark.integration
+
+
+def relbook(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *argv: str,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like a machine without a keyring: passwords live for the session only."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_accounts_add_list_test_and_sync_from_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    dovecot: Dovecot,
+    book_path: Path,
+    no_keyring: None,
+) -> None:
+    dovecot.append("INBOX", [make_message(i) for i in range(3)])
+    book = str(book_path)
+    code, out, err = relbook(
+        capsys, monkeypatch,
+        "accounts", "add", "imap", "--name", "Work mail", "--host", "127.0.0.1",
+        "--port", str(dovecot.port), "--security", "plain", "--allow-plaintext",
+        "--username", "rep@example.com", "--password-stdin", "--book", book,
+        stdin="secret\n",
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert "Added IMAP mailbox 'Work mail'" in out
+    assert "no keyring: passwords are asked each session" in out
+    assert "Connected. 2 folders found: INBOX, Sent." in out
+
+    # A new process: no keyring, so the password is asked again (here: from stdin).
+    code, out, err = relbook(capsys, monkeypatch, "sync", "--book", book)
+    assert code == EXIT_USER and "'Work mail' needs its password" in err
+    code, out, err = relbook(
+        capsys, monkeypatch, "sync", "--book", book, "--password-stdin", stdin="secret\n"
+    )
+    assert code == EXIT_OK, err
+    assert "Work mail · INBOX: 3/3" in out
+    assert "Work mail: 3 new or changed of 3 seen." in out
+
+    code, out, _ = relbook(capsys, monkeypatch, "accounts", "list", "--book", book)
+    assert code == EXIT_OK
+    assert "Work mail  (IMAP mailbox, every 15 min, keeps excerpt)" in out
+    assert "3 stored of 3 seen" in out
+
+    code, out, err = relbook(
+        capsys, monkeypatch, "accounts", "test", "Work mail", "--password-stdin", "--book", book,
+        stdin="wrong\n",
+    )  # fmt: skip
+    assert code == EXIT_USER and "refused the user name or password" in err
+
+    code, out, _ = relbook(capsys, monkeypatch, "accounts", "remove", "work mail", "--book", book)
+    assert code == EXIT_OK and "Its mail and meetings stay in the book." in out
+
+
+def test_accounts_add_reports_each_bad_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, book_path: Path
+) -> None:
+    code, _, err = relbook(
+        capsys, monkeypatch,
+        "accounts", "add", "imap", "--name", "Bad", "--port", "0", "--every", "1",
+        "--book", str(book_path), "--password-stdin", stdin="x\n",
+    )  # fmt: skip
+    assert code == EXIT_USER
+    assert "relbook: --host: is required (e.g. imap.example.com)" in err
+    assert "relbook: --port: must be between 1 and 65535" in err
+    assert "relbook: --every: must be between 5 and 1440 minutes" in err
+
+
+# --------------------------------------------------------------------- kill -9
+
+
+@pytest.mark.slow
+def test_a_sync_killed_at_random_points_stores_every_message_exactly_once(
+    dovecot: Dovecot, book_path: Path, tmp_path: Path
+) -> None:
+    total = 5000
+    dovecot.append("INBOX", [make_message(i) for i in range(total)])
+    services_book = open_book(book_path, SystemClock())
+    from relbook.credentials import SessionSecretStore
+    from relbook.services.accounts import AccountDraft
+    from relbook.services.context import Services
+
+    services = Services(services_book, SystemClock())
+    services.secrets = SessionSecretStore()
+    services.accounts.create(
+        AccountDraft(
+            kind="imap",
+            name="Work mail",
+            host="127.0.0.1",
+            port=dovecot.port,
+            security="plain",
+            allow_plaintext=True,
+            username="rep@example.com",
+            password="secret",
+            privacy="full",
+        )
+    )
+    services.close()
+
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    command = [
+        sys.executable, "-m", "relbook", "sync", "--account", "Work mail",
+        "--book", str(book_path), "--password-stdin",
+    ]  # fmt: skip
+    kills, finished = 0, False
+    for _run in range(40):
+        # Kill after 0–2 committed pages of the ten (0: while starting, logging in or
+        # reading the first page); a run that gets further finishes the sync.
+        kill_after = rng.randint(0, 2)
+        with (tmp_path / "stderr.log").open("ab") as errors:
+            child = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env
+            )
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(b"secret\n")
+            child.stdin.close()
+            pages = 0
+            killed = False
+            while True:
+                if kill_after is not None and pages >= kill_after:
+                    child.send_signal(signal.SIGKILL)
+                    killed = True
+                    break
+                line = child.stdout.readline()
+                if not line:
+                    break
+                if b"Work mail \xc2\xb7 INBOX:" in line:
+                    pages += 1
+            child.stdout.close()
+            code = child.wait(120)
+        if killed and code == -signal.SIGKILL:
+            kills += 1
+            continue
+        assert code == 0, (seed, (tmp_path / "stderr.log").read_text(errors="replace")[-3000:])
+        finished = True
+        break
+    # Each killed run commits at most three pages: at least three kills before the end.
+    assert finished and kills >= 3, f"seed {seed}"
+
+    book = open_book(book_path, SystemClock())
+    try:
+        reader = book.reader()
+        keys = [row[0] for row in reader.execute("SELECT natural_key FROM interaction")]
+        assert len(keys) == total and len(set(keys)) == total, f"seed {seed}"
+        assert set(keys) == {f"msgid:msg-{i}@customer.example" for i in range(total)}
+        refs = reader.execute(
+            "SELECT count(*), count(DISTINCT locator) FROM source_ref WHERE scope = 'INBOX'"
+        ).fetchone()
+        assert refs == (total, total)
+        assert integrity_problems(reader) == []
+    finally:
+        book.close()
