@@ -198,9 +198,10 @@ def open_rep_session(connection: Any, endpoint: Endpoint) -> RepSession:
 
 
 def _open_rep_session(connection: Any, endpoint: Endpoint) -> RepSession:
-    has_schema = connection.execute(
-        "SELECT to_regclass('relbook.schema_version') IS NOT NULL"
-    ).fetchone()[0]
+    has_schema, usable = connection.execute(
+        """SELECT to_regnamespace('relbook') IS NOT NULL,
+                  has_schema_privilege('relbook', 'USAGE')"""
+    ).fetchone()
     if not has_schema:
         raise TeamSchemaMismatch(
             f"{endpoint.label} has no Relbook team schema.",
@@ -213,6 +214,11 @@ def _open_rep_session(connection: Any, endpoint: Endpoint) -> RepSession:
             "Relbook refuses to sync as this role: " + "; ".join(problems) + ".",
             "Connect with a rep's own login role (relbook team add-rep creates one); it must "
             "not be a superuser, have BYPASSRLS, or own the team tables.",
+        )
+    if not usable:
+        raise NotARep(
+            f"{check.role} is not a rep on {endpoint.label} (no access to the team schema).",
+            f"Ask the team admin to run 'relbook team add-rep --team TEAM {check.role}'.",
         )
     version = connection.execute("SELECT max(version) FROM relbook.schema_version").fetchone()[0]
     known = schema.head()

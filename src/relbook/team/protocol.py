@@ -138,6 +138,7 @@ class RemoteRow:
     deleted_base: int | None
     created_by: str
     updated_by: str
+    my_level: str | None = None  # this rep's live share mark on the row, if any
 
     @property
     def key(self) -> tuple[str, str]:
@@ -379,18 +380,21 @@ class Changes:
         with self._connection.cursor(name="relbook_pull") as cursor:
             cursor.itersize = self.page_size
             cursor.execute(
-                """SELECT entity_type, id::text, version, state, data, deleted_base,
-                          created_by::text, updated_by::text
-                   FROM relbook.item
-                   WHERE team_id = %s AND changed_xid >= %s::xid8
-                   ORDER BY changed_xid, entity_type, id""",
+                """SELECT i.entity_type, i.id::text, i.version, i.state, i.data,
+                          i.deleted_base, i.created_by::text, i.updated_by::text, s.level
+                   FROM relbook.item i
+                   LEFT JOIN relbook.item_share s
+                     ON s.team_id = i.team_id AND s.entity_type = i.entity_type
+                    AND s.id = i.id AND s.rep = current_user AND s.generation = i.generation
+                   WHERE i.team_id = %s AND i.changed_xid >= %s::xid8
+                   ORDER BY i.changed_xid, i.entity_type, i.id""",
                 (self._team_id, str(self._since)),
             )
             while True:
                 rows = cursor.fetchmany(self.page_size)
                 if not rows:
                     return
-                yield [RemoteRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+                yield [RemoteRow(*r) for r in rows]
 
 
 @contextmanager

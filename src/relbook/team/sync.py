@@ -396,12 +396,24 @@ def acknowledge(
 ) -> None:
     now_ms = to_millis(book.clock.now())
     with book.raw_write() as conn:
+        waiting = {
+            r[0]
+            for r in conn.execute(
+                "SELECT mutation_id FROM team_journal WHERE mutation_id IN "
+                "(SELECT value FROM json_each(?))",
+                (json.dumps([m.mutation_id for m in mutations]),),
+            )
+        }
         tracked = load_tracked(conn, [(m.entity_type, m.entity_id) for m in mutations])
+        writer = LocalWriter(conn, now_ms, set())
         for mutation, outcome in zip(mutations, outcomes, strict=True):
+            if mutation.mutation_id not in waiting:
+                continue  # acknowledged already by a sync running at the same time
             key = (mutation.entity_type, mutation.entity_id)
-            _acknowledge_one(conn, key, tracked.get(key), mutation, outcome, role, now_ms)
+            _acknowledge_one(conn, writer, key, tracked.get(key), mutation, outcome, role, now_ms)
             report.pushed += 1
             report.refused += len(outcome.refused)
+        writer.finish()
         conn.executemany(
             "DELETE FROM team_journal WHERE mutation_id = ?",
             [(m.mutation_id,) for m in mutations],
@@ -410,6 +422,7 @@ def acknowledge(
 
 def _acknowledge_one(
     conn: sqlite3.Connection,
+    writer: LocalWriter,
     key: Key,
     row: Tracked | None,
     m: Mutation,
@@ -452,7 +465,14 @@ def _acknowledge_one(
         drop_tracked(conn, key)  # the row is private again; the server holds no data of it
     elif status in (protocol.MISSING, protocol.GONE):
         drop_tracked(conn, key)
-    # DELETED / WITHDRAWN for an upsert: the pull brings the tombstone and settles it.
+    elif status == protocol.DELETED and m.op == UPSERT and (row is None or row.state == DETACHED):
+        # Shared again, but a teammate had deleted it meanwhile: the delete wins here too,
+        # and what this rep tried to send is kept for them.
+        mine = {n: c.new for n, c in m.fields.items() if not c.remove}
+        record_conflict(conn, key, "deleted", "", mine, None, "", now_ms)
+        writer.set_deleted(key[0], key[1], True)
+        save_tracked(conn, key, Tracked(DELETED, outcome.version, "", {}, "", ""), now_ms)
+    # Otherwise DELETED / WITHDRAWN for an upsert: the pull brings the tombstone.
 
 
 # ---------------------------------------------------------------------------- pull
@@ -504,8 +524,8 @@ def apply_page(
         writer = LocalWriter(conn, now_ms, view.team_set)
         before = int(conn.execute("SELECT count(*) FROM team_conflict").fetchone()[0])
         for remote in page:
-            _apply_remote(conn, writer, remote, tracked.get(remote.key), view, now_ms)
-            report.pulled += 1
+            if _apply_remote(conn, writer, remote, tracked.get(remote.key), view, now_ms):
+                report.pulled += 1
         arrived = set(writer.inserted)
         fix_references(writer, arrived)
         materialize_pending(writer)
@@ -536,58 +556,21 @@ def _apply_remote(
     row: Tracked | None,
     view: TeamView,
     now_ms: int,
-) -> None:
+) -> bool:
+    """Apply one pulled row; False when there was nothing to do."""
     key = remote.key
     entity_type, entity_id = key
     if row is not None and remote.version <= row.server_version:
-        return  # seen already (a page delivered twice, or our own push)
+        return False  # seen already (a page delivered twice, or our own push)
     if row is not None and row.state == DETACHED:
         if remote.state != "live":
             drop_tracked(conn, key)
-        return
+        return False
     local = writer.local_state(entity_type, entity_id)
     if remote.state == "live":
-        if row is None:
-            if local != "absent":
-                return  # this book's own private row (it withdrew it earlier)
-            if writer.insert(entity_type, entity_id, remote.data):
-                writer.team_set.add(entity_id)
-            save_tracked(
-                conn,
-                key,
-                Tracked(
-                    RECEIVED, remote.version, "", remote.data, remote.created_by, remote.updated_by
-                ),
-                now_ms,
-            )
-            return
-        revive = row.state in (DELETED, WITHDRAWN)
-        if local == "absent":
-            if writer.insert(entity_type, entity_id, remote.data):
-                writer.team_set.add(entity_id)
-        elif local == "live" or revive:
-            if local == "deleted":
-                writer.set_deleted(entity_type, entity_id, False)
-            writer.team_set.add(entity_id)
-            _merge(conn, writer, remote, row, view.team_set, now_ms)
-        # else: the rep deleted it here; the delete goes out with the next push.
-        state = RECEIVED if revive else row.state
-        save_tracked(
-            conn,
-            key,
-            Tracked(
-                state,
-                remote.version,
-                row.level,
-                remote.data,
-                row.author or remote.created_by,
-                remote.updated_by,
-            ),
-            now_ms,
-        )
-        return
+        return _apply_live(conn, writer, remote, row, local, view, now_ms)
     if row is None:
-        return  # a tombstone of something this book never had
+        return False  # a tombstone of something this book never had
     if remote.state == "deleted":
         if row.state in LIVE_STATES and local == "live":
             values = read_local(conn, entity_type, [entity_id])[entity_id]
@@ -597,17 +580,20 @@ def _apply_remote(
                 record_conflict(conn, key, "deleted", "", mine, None, remote.updated_by, now_ms)
             writer.set_deleted(entity_type, entity_id, True)
         writer.team_set.discard(entity_id)
-        save_tracked(
-            conn,
-            key,
-            Tracked(DELETED, remote.version, row.level, row.data, row.author, remote.updated_by),
-            now_ms,
+        tombstone = Tracked(
+            DELETED, remote.version, row.level, row.data, row.author, remote.updated_by
         )
-        return
+        save_tracked(conn, key, tombstone, now_ms)
+        return True
     # withdrawn: nobody shares it any more
     if row.state in LIVE_STATES:
         if key in view.closure:
             pass  # this rep shares it: it goes back to the server whole at the next push
+        elif local == "deleted":
+            # The rep deleted it and that delete has not gone out yet: it still will.
+            row.server_version = remote.version
+            save_tracked(conn, key, row, now_ms)
+            return True
         elif local == "live":
             values = read_local(conn, entity_type, [entity_id])[entity_id]
             mine = project(entity_type, values, view.team_set)
@@ -617,15 +603,54 @@ def _apply_remote(
                 record_conflict(conn, key, "withdrawn", "", edits, None, remote.updated_by, now_ms)
                 drop_tracked(conn, key)  # kept as this rep's private copy
                 writer.team_set.discard(entity_id)
-                return
+                return True
             writer.set_deleted(entity_type, entity_id, True)
             writer.team_set.discard(entity_id)
-    save_tracked(
-        conn,
-        key,
-        Tracked(WITHDRAWN, remote.version, row.level, row.data, row.author, remote.updated_by),
-        now_ms,
+    withdrawn = Tracked(
+        WITHDRAWN, remote.version, row.level, row.data, row.author, remote.updated_by
     )
+    save_tracked(conn, key, withdrawn, now_ms)
+    return True
+
+
+def _apply_live(
+    conn: sqlite3.Connection,
+    writer: LocalWriter,
+    remote: protocol.RemoteRow,
+    row: Tracked | None,
+    local: str,
+    view: TeamView,
+    now_ms: int,
+) -> bool:
+    key = remote.key
+    entity_type, entity_id = key
+    if row is None:
+        if local != "absent":
+            return False  # this book's own private row (it withdrew it earlier)
+        if writer.insert(entity_type, entity_id, remote.data):
+            writer.team_set.add(entity_id)
+        received = Tracked(
+            RECEIVED, remote.version, "", remote.data, remote.created_by, remote.updated_by
+        )
+        save_tracked(conn, key, received, now_ms)
+        return True
+    revive = row.state in (DELETED, WITHDRAWN)
+    if local == "absent":
+        if writer.insert(entity_type, entity_id, remote.data):
+            writer.team_set.add(entity_id)
+    elif local == "live" or revive:
+        if local == "deleted":
+            writer.set_deleted(entity_type, entity_id, False)
+        writer.team_set.add(entity_id)
+        _merge(conn, writer, remote, row, view.team_set, now_ms)
+    # else: the rep deleted it here; the delete goes out with the next push.
+    state = RECEIVED if revive else row.state
+    if state == SHARED and remote.my_level is None:
+        state = RECEIVED  # restored meanwhile without this rep's mark: marked again if shared
+    author = row.author or remote.created_by
+    updated = Tracked(state, remote.version, row.level, remote.data, author, remote.updated_by)
+    save_tracked(conn, key, updated, now_ms)
+    return True
 
 
 def _merge(
