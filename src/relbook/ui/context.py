@@ -118,6 +118,15 @@ class UiContext(QObject):
     ) -> int:
         return self.runner.write(fn, success, failure, **kw)
 
+    def network(
+        self,
+        fn: Callable[[], Any],
+        success: Callable[[Any], None] | None = None,
+        failure: Callable[[BaseException], bool | None] | None = None,
+        **kw: Any,
+    ) -> int:
+        return self.runner.network(fn, success, failure, **kw)
+
     def open_entity(self, kind: str, entity_id: str) -> None:
         self.open_requested.emit(kind, entity_id)
 

@@ -32,7 +32,10 @@ def export_rows(lists: Any, kind: str, columns: list[Any], ids: list[str], path:
                 if row.id in wanted:
                     wanted.discard(row.id)
                     writer.writerow(
-                        [cell(value, c.value_type) for value, c in zip(row.values, columns, strict=True)]
+                        [
+                            cell(value, c.value_type)
+                            for value, c in zip(row.values, columns, strict=True)
+                        ]
                     )
                     written += 1
             offset += _WINDOW

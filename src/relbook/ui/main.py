@@ -36,7 +36,7 @@ def create_application(argv: list[str] | None = None):  # -> QApplication
     app.setOrganizationName("Relbook")
     app.setApplicationDisplayName("Relbook")
     app.setDesktopFileName("relbook")
-    from relbook.ui.style import apply_theme, app_icon, follow_system_theme
+    from relbook.ui.style import app_icon, apply_theme, follow_system_theme
 
     apply_theme(app)
     follow_system_theme(app)
@@ -44,13 +44,20 @@ def create_application(argv: list[str] | None = None):  # -> QApplication
     return app
 
 
-def build_window(book: str | None, *, log_path: Path | None = None, paths: object = None):
+def build_window(
+    book: str | None,
+    *,
+    log_path: Path | None = None,
+    paths: object = None,
+    auto_backup: bool = True,
+):
     """The main window with its book opening (or the welcome screen when there is none)."""
     from relbook.app import default_paths, resolve_book
     from relbook.ui.window import MainWindow
 
     paths = paths or default_paths()
     window = MainWindow(paths, log_path, qsettings_for(paths))  # type: ignore[arg-type]
+    window.auto_backup = auto_backup
     window.restore_state()
     path = resolve_book(paths, book)  # type: ignore[arg-type]
     window.book_path = path
@@ -89,11 +96,11 @@ def run_app(book: str | None, verbose: bool) -> int:
 def _process_start() -> float | None:
     """The process's start time (Linux /proc), so the report includes interpreter start."""
     try:
-        with open("/proc/self/stat", encoding="ascii") as handle:
+        with Path("/proc/self/stat").open(encoding="ascii") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
         ticks = int(fields[19])
         hertz = os.sysconf("SC_CLK_TCK")
-        with open("/proc/uptime", encoding="ascii") as handle:
+        with Path("/proc/uptime").open(encoding="ascii") as handle:
             uptime = float(handle.read().split()[0])
         return time.time() - (uptime - ticks / hertz)
     except (OSError, ValueError, IndexError):

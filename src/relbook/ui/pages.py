@@ -102,7 +102,12 @@ PAGES: list[PageSpec] = [
     PageSpec("sync", "Sync status", "sync", "Ctrl+9", "relbook.ui.views.sync:SyncPage"),
     PageSpec("team", "Team", "team", "Ctrl+0", "relbook.ui.team.page:TeamPage"),
     PageSpec(
-        "customer", "Customer", "person", "", "relbook.ui.views.customer:CustomerPage", sidebar=False
+        "customer",
+        "Customer",
+        "person",
+        "",
+        "relbook.ui.views.customer:CustomerPage",
+        sidebar=False,
     ),
 ]
 

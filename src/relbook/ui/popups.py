@@ -50,7 +50,7 @@ BADGE = Qt.ItemDataRole.UserRole + 5  # a small chip after the title (why it is 
 class TwoLineDelegate(QStyledItemDelegate):
     """Icon, a title, a muted subtitle, and a muted hint on the right (dates, shortcuts)."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         if index.data(HEADER):
             return QSize(option.rect.width(), 28)
         return QSize(option.rect.width(), 46 if index.data(SUBTITLE) else 34)
@@ -126,7 +126,9 @@ class TwoLineDelegate(QStyledItemDelegate):
             )
             if badge:
                 bx = top.x() + metrics.horizontalAdvance(title_text) + 8
-                chip = QRect(bx, top.bottom() - metrics.height() + 2, badge_width, metrics.height() - 2)
+                chip = QRect(
+                    bx, top.bottom() - metrics.height() + 2, badge_width, metrics.height() - 2
+                )
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(t.accent_soft))
@@ -210,7 +212,7 @@ class _Overlay(QFrame):
             self.hide()
             self.closed.emit()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.input and event.type() == QEvent.Type.KeyPress:
             key = QKeyEvent(event).key() if not isinstance(event, QKeyEvent) else event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
@@ -269,7 +271,7 @@ class _Overlay(QFrame):
         self.results.addItem(item)
         return item
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.close_popup()
             return
@@ -320,11 +322,16 @@ class SearchPopup(_Overlay):
             for hit in group.hits:
                 subtitle = hit.subtitle
                 if hit.snippet and hit.kind in ("interaction", "note"):
-                    subtitle = f"{subtitle} · {hit.snippet}" if subtitle else hit.snippet
+                    snippet = hit.snippet.replace("[", "").replace("]", "")
+                    subtitle = f"{subtitle} · {snippet}" if subtitle else snippet
+                subtitle = " ".join(subtitle.split())
+                icon_name = KIND_ICONS.get(hit.kind, "search")
+                if hit.kind == "interaction":
+                    icon_name = KIND_ICONS.get(hit.subtitle.split(" ", 1)[0], icon_name)
                 self.add_row(
                     hit.title,
                     subtitle,
-                    KIND_ICONS.get(hit.kind, "search"),
+                    icon_name,
                     hit,
                     when(hit.when) if hit.kind in ("interaction", "note", "deal") else "",
                 )

@@ -7,7 +7,7 @@ QtWidgets (and QtSvg for icons) load at start-up; nothing heavier.
 
 from __future__ import annotations
 
-from PySide6 import __version__ as PYSIDE_VERSION
+from PySide6 import __version__ as PYSIDE_VERSION  # noqa: N812
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractListModel,
@@ -104,6 +104,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTabBar,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -200,6 +201,7 @@ __all__ = [
     "QStyle",
     "QStyleOptionViewItem",
     "QStyledItemDelegate",
+    "QTabBar",
     "QTabWidget",
     "QTableView",
     "QTextBrowser",

@@ -15,6 +15,7 @@ thread as a signal and is handed to the job's success or failure callback there.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import traceback
@@ -83,6 +84,10 @@ class TaskRunner(QObject):
         self._writer = QThreadPool(self)
         self._writer.setMaxThreadCount(1)  # the one database writer
         self._writer.setExpiryTimeout(-1)
+        # Network work (account syncs, connection tests): long, so never on the writer
+        # (the sync service commits page by page itself) nor in the read pool.
+        self._network = QThreadPool(self)
+        self._network.setMaxThreadCount(2)
         self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         self.error_reporter: Callable[[BaseException], None] = _log_only
         self._closed = False
@@ -111,6 +116,18 @@ class TaskRunner(QObject):
     ) -> int:
         return self._submit(fn, success, failure, owner, None, label, write=True)
 
+    def network(
+        self,
+        fn: Callable[[], Any],
+        success: Success | None = None,
+        failure: Failure | None = None,
+        *,
+        owner: QObject | None = None,
+        label: str = "",
+    ) -> int:
+        """Long network work (a sync, a connection test) on its own small pool."""
+        return self._submit(fn, success, failure, owner, None, label, write=False, pool="network")
+
     def _submit(
         self,
         fn: Callable[[], Any],
@@ -121,6 +138,7 @@ class TaskRunner(QObject):
         label: str,
         *,
         write: bool,
+        pool: str = "",
     ) -> int:
         if self._closed:
             raise RuntimeError("the task runner is shut down")
@@ -133,6 +151,8 @@ class TaskRunner(QObject):
         if write:
             self.write_started.emit(label)
             self._writer.start(runnable)
+        elif pool == "network":
+            self._network.start(runnable)
         else:
             self._reads.start(runnable)
         if was_idle:
@@ -203,8 +223,10 @@ class TaskRunner(QObject):
         """Finish every queued write (nothing is lost); abandon queued reads."""
         self._closed = True
         self._reads.clear()
+        self._network.clear()
         self._writer.waitForDone()
         self._reads.waitForDone(read_timeout_ms)
+        self._network.waitForDone(read_timeout_ms)
 
 
 def _is_user_error(error: BaseException) -> bool:
@@ -221,10 +243,8 @@ def _log_bug(error: BaseException) -> None:
         log.error("background task failed:\n%s", text)
     else:
         log.error("task failed", exc_info=(type(error), error, error.__traceback__))
-    try:
+    with contextlib.suppress(AttributeError):
         error.__relbook_logged__ = True  # type: ignore[attr-defined]
-    except AttributeError:
-        pass
 
 
 def _log_only(error: BaseException) -> None:

@@ -46,8 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTABLE = (".eml", ".mbox", ".ics", ".vcf", ".csv", ".mbx")
-QUICK_LOG_KEYS = (("call", "C", "Log a call"), ("meeting", "M", "Log a meeting"),
-                  ("note", "N", "Write a note"), ("offer", "O", "Log an offer"))
+QUICK_LOG_KEYS = (
+    ("call", "C", "Log a call"),
+    ("meeting", "M", "Log a meeting"),
+    ("note", "N", "Write a note"),
+    ("offer", "O", "Log an offer"),
+)
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +71,7 @@ class MainWindow(QMainWindow):
         self._history: list[tuple[str, tuple[str, str] | None]] = []
         self._current: str = ""
         self._ready_sent = False
+        self.auto_backup = True  # the daily backup after start-up (off for screenshots)
         self.started_at = time.perf_counter()
         self.setWindowTitle("Relbook")
         self.setWindowIcon(app_icon())
@@ -129,9 +134,7 @@ class MainWindow(QMainWindow):
         ctx.open_requested.connect(self.open_entity)
         ctx.page_requested.connect(self.show_page)
         ctx.status_message.connect(lambda text: self.toast.show_message(text, ms=3500))
-        ctx.undo.pushed.connect(
-            lambda text: self.toast.show_message(text, "Undo", ctx.undo.undo)
-        )
+        ctx.undo.pushed.connect(lambda text: self.toast.show_message(text, "Undo", ctx.undo.undo))
         self._build_shell()
         self.setWindowTitle(f"{path.stem} — Relbook")
         self.book_name.setText(str(path))
@@ -151,7 +154,11 @@ class MainWindow(QMainWindow):
             return
         services = ctx.services
         ctx.read(services.book.warm_up, lambda _r: None, label="warm up")
-        ctx.write(services.maintenance.backup_if_due, lambda _r: None, label="daily backup")
+        if self.auto_backup:
+            ctx.write(services.maintenance.backup_if_due, lambda _r: None, label="daily backup")
+            # The sync page owns the timer that syncs due accounts in the background.
+            if page_spec("sync").available():
+                self.page("sync")
 
     def close_book(self) -> None:
         if self.ctx is None:
@@ -160,6 +167,9 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         self.ctx = None
         for page in self._pages.values():
+            stop = getattr(page, "stop", None)
+            if callable(stop):
+                stop()
             page.hide()
             page.deleteLater()
         self._pages.clear()
@@ -252,7 +262,7 @@ class MainWindow(QMainWindow):
         self.search_button.setObjectName("globalSearch")
         self.search_button.setIcon(icon("search", "muted"))
         self.search_button.setCursor(Qt.CursorShape.IBeamCursor)
-        self.search_button.clicked.connect(lambda: self.open_search())
+        self.search_button.clicked.connect(lambda: self.open_search())  # noqa: PLW0108 - not the bool
         bar.addWidget(self.search_button)
         new_button = QPushButton("  New")
         new_button.setProperty("kind", "primary")
@@ -281,7 +291,7 @@ class MainWindow(QMainWindow):
         palette_button.setProperty("kind", "flat")
         palette_button.setIcon(icon("command", "muted"))
         palette_button.setToolTip("Command palette (Ctrl+Shift+P)")
-        palette_button.clicked.connect(lambda: self.open_palette())
+        palette_button.clicked.connect(lambda: self.open_palette())  # noqa: PLW0108
         bar.addWidget(palette_button)
         column.addWidget(top)
         self.stack = QStackedWidget()
@@ -412,7 +422,7 @@ class MainWindow(QMainWindow):
     def _open_search_hit(self, hit: Any) -> None:
         self.open_entity(hit.kind, hit.id)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         for popup in (self.search_popup, self.palette):
             if popup is not None and popup.isVisible():
@@ -515,8 +525,14 @@ class MainWindow(QMainWindow):
         items: list[Command] = []
         for spec in sidebar_pages():
             items.append(
-                Command(f"go.{spec.id}", f"Go to {spec.title}", lambda p=spec.id: self.show_page(p),
-                        spec.shortcut, spec.icon, "Navigate")
+                Command(
+                    f"go.{spec.id}",
+                    f"Go to {spec.title}",
+                    lambda p=spec.id: self.show_page(p),
+                    spec.shortcut,
+                    spec.icon,
+                    "Navigate",
+                )
             )
         for kind, title, key in (
             ("person", "New person", "Ctrl+N"),
@@ -525,25 +541,59 @@ class MainWindow(QMainWindow):
             ("task", "New task", "Ctrl+T"),
             ("note", "New note", "Ctrl+Shift+N"),
         ):
-            items.append(Command(f"new.{kind}", title, lambda k=kind: self.new_entity(k), key,
-                                 _kind_icon(kind), "Create"))
+            items.append(
+                Command(
+                    f"new.{kind}",
+                    title,
+                    lambda k=kind: self.new_entity(k),
+                    key,
+                    _kind_icon(kind),
+                    "Create",
+                )
+            )
         for kind, key, title in QUICK_LOG_KEYS:
-            items.append(Command(f"log.{kind}", title, lambda k=kind: self.quick_log(k),
-                                 f"Ctrl+L, {key}", _kind_icon(kind), "Log"))
+            items.append(
+                Command(
+                    f"log.{kind}",
+                    title,
+                    lambda k=kind: self.quick_log(k),
+                    f"Ctrl+L, {key}",
+                    _kind_icon(kind),
+                    "Log",
+                )
+            )
         items += [
             Command("search", "Search the book", self.open_search, "Ctrl+K", "search", "Find"),
-            Command("undo", f"Undo {self.ctx.undo.top_label() if self.ctx else ''}".strip(),
-                    self.undo, "Ctrl+Z", "undo", "Edit"),
+            Command(
+                "undo",
+                f"Undo {self.ctx.undo.top_label() if self.ctx else ''}".strip(),
+                self.undo,
+                "Ctrl+Z",
+                "undo",
+                "Edit",
+            ),
             Command("back", "Back", self.go_back, "Alt+Left", "chevron-right", "Navigate"),
             Command("refresh", "Refresh this page", self.refresh_page, "F5", "sync", "View"),
             Command("settings", "Settings", self.open_settings, "Ctrl+,", "settings", "Book"),
             Command("fields", "Manage custom fields", self.open_fields_manager, "", "edit", "Book"),
-            Command("pipelines", "Manage pipelines and stages", self.open_pipeline_manager, "",
-                    "pipeline", "Book"),
+            Command(
+                "pipelines",
+                "Manage pipelines and stages",
+                self.open_pipeline_manager,
+                "",
+                "pipeline",
+                "Book",
+            ),
             Command("book.open", "Open another book…", self.choose_book, "", "folder", "Book"),
             Command("book.backup", "Back up the book now", self.backup_now, "", "export", "Book"),
-            Command("import", "Import files (mail, calendar, contacts)…", self.import_dialog, "",
-                    "import", "Book"),
+            Command(
+                "import",
+                "Import files (mail, calendar, contacts)…",
+                self.import_dialog,
+                "",
+                "import",
+                "Book",
+            ),
             Command("quit", "Quit Relbook", self.close, "Ctrl+Q", "close", "App"),
         ]
         page = self.current_page()
@@ -570,7 +620,9 @@ class MainWindow(QMainWindow):
         from relbook.ui.qt import QFileDialog
 
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Import files", str(Path.home()),
+            self,
+            "Import files",
+            str(Path.home()),
             "Mail, calendar and contacts (*.eml *.mbox *.ics *.vcf *.csv);;All files (*)",
         )
         if files:
@@ -582,17 +634,17 @@ class MainWindow(QMainWindow):
         if self.ctx is not None:
             import_files(self.ctx, self, files)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.ctx is not None and _dropped_files(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         if self.ctx is not None and _dropped_files(event):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = _dropped_files(event)
         if files and self.ctx is not None:
             event.acceptProposedAction()
@@ -616,7 +668,7 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("ui/last_page", self._current)
         self.qsettings.sync()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self._save_state()
         self.close_book()
         self._opener.shutdown()

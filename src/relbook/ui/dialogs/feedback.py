@@ -25,8 +25,12 @@ class FeedbackEditor(EditorDialog):
         self.topic.addItems(TOPICS)
         self.topic.setCurrentText(draft.topic)
         self.add_field("topic", "About", self.topic)
-        self.subject = self.add_field("subject", "Which", QLineEdit(draft.subject),
-                                      hint="The product or competitor it is about.")
+        self.subject = self.add_field(
+            "subject",
+            "Which",
+            QLineEdit(draft.subject),
+            hint="The product or competitor it is about.",
+        )
         self.sentiment = QComboBox()
         self.sentiment.addItems(SENTIMENTS)
         self.sentiment.setCurrentText(draft.sentiment)
@@ -49,6 +53,7 @@ class FeedbackEditor(EditorDialog):
     def submit(self, draft: FeedbackDraft) -> Any:
         feedback = self.ctx.services.feedback
         if draft.id:
+
             def update() -> str:
                 feedback.update(draft)
                 return str(draft.id)
@@ -57,8 +62,9 @@ class FeedbackEditor(EditorDialog):
         return lambda: feedback.create(draft)
 
 
-def edit_feedback(ctx: UiContext, parent: QWidget | None, feedback_id: str | None,
-                  preset: dict[str, Any] | None) -> None:
+def edit_feedback(
+    ctx: UiContext, parent: QWidget | None, feedback_id: str | None, preset: dict[str, Any] | None
+) -> None:
     from relbook.services.feedback import FeedbackDraft
 
     service = ctx.services.feedback
@@ -68,10 +74,17 @@ def edit_feedback(ctx: UiContext, parent: QWidget | None, feedback_id: str | Non
             return FeedbackDraft(**(preset or {}))
         row = service.get(feedback_id)
         return FeedbackDraft(
-            topic=row.topic, subject=row.subject, sentiment=row.sentiment, quote=row.quote,
-            person_id=row.person_id, company_id=row.company_id, deal_id=row.deal_id,
-            interaction_id=row.interaction_id, note_id=row.note_id,
-            occurred_at=row.occurred_at, id=row.id,
+            topic=row.topic,
+            subject=row.subject,
+            sentiment=row.sentiment,
+            quote=row.quote,
+            person_id=row.person_id,
+            company_id=row.company_id,
+            deal_id=row.deal_id,
+            interaction_id=row.interaction_id,
+            note_id=row.note_id,
+            occurred_at=row.occurred_at,
+            id=row.id,
         )
 
     ctx.read(load, lambda draft: FeedbackEditor(ctx, parent, draft).open())

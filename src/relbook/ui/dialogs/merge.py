@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 
 class MergeDialog(QDialog):
-    def __init__(self, ctx: UiContext, parent: QWidget | None, preview: MergePreview,
-                 rest: list[str]) -> None:
+    def __init__(
+        self, ctx: UiContext, parent: QWidget | None, preview: MergePreview, rest: list[str]
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.preview = preview
@@ -33,11 +34,14 @@ class MergeDialog(QDialog):
         layout.setContentsMargins(22, 18, 22, 16)
         layout.setSpacing(10)
         layout.addWidget(label(f"Merge {preview.other_name} into {preview.survivor_name}", "h2"))
-        layout.addWidget(label(
-            "Everything of both is kept: interactions, deals, tasks and notes move over; "
-            "a value that differs is kept in About. Ctrl+Z undoes the merge.",
-            "muted", wrap=True,
-        ))
+        layout.addWidget(
+            label(
+                "Everything of both is kept: interactions, deals, tasks and notes move over; "
+                "a value that differs is kept in About. Ctrl+Z undoes the merge.",
+                "muted",
+                wrap=True,
+            )
+        )
         self.choices: dict[str, QButtonGroup] = {}
         if preview.conflicts:
             grid = QGridLayout()

@@ -34,7 +34,7 @@ class SafeBrowser(QTextBrowser):
         self.anchorClicked.connect(self._clicked)
         self.requested: list[str] = []  # what the message tried to load (tests read it)
 
-    def loadResource(self, kind: int, url: QUrl) -> Any:  # noqa: N802 - Qt API
+    def loadResource(self, kind: int, url: QUrl) -> Any:
         self.requested.append(url.toString())
         return None
 
@@ -91,9 +91,11 @@ class MessageDialog(QDialog):
         shown = [link for link in detail.links if not link.excluded]
         self.links.setText(
             "On the timeline of: "
-            + "; ".join(f"{link.name} ({link.entity_type}) — {link.reason or link.origin}"
-                        for link in shown)
-            if shown else "Not linked to anyone."
+            + "; ".join(
+                f"{link.name} ({link.entity_type}) — {link.reason or link.origin}" for link in shown
+            )
+            if shown
+            else "Not linked to anyone."
         )
         if safe_html:
             self.browser.setHtml(safe_html)
@@ -101,7 +103,8 @@ class MessageDialog(QDialog):
             self.browser.setPlainText(detail.body or "(no text kept)")
         if detail.attachments:
             names = ", ".join(
-                f"{a.get('name', '?')} ({int(a.get('size', 0)) // 1024} KB)" for a in detail.attachments
+                f"{a.get('name', '?')} ({int(a.get('size', 0)) // 1024} KB)"
+                for a in detail.attachments
             )
             self.attachments.setText(f"Attachments (not opened; names only): {names}")
         self.setWindowTitle(detail.subject or "Message")

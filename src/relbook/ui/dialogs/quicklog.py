@@ -10,7 +10,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from relbook.ui.editors.base import EditorDialog, EntityPicker, plain_text
-from relbook.ui.qt import QButtonGroup, QHBoxLayout, QKeySequence, QLineEdit, QPushButton, QShortcut, QSpinBox, QWidget
+from relbook.ui.qt import (
+    QButtonGroup,
+    QHBoxLayout,
+    QKeySequence,
+    QLineEdit,
+    QPushButton,
+    QShortcut,
+    QSpinBox,
+    QWidget,
+)
 from relbook.ui.style import icon
 
 if TYPE_CHECKING:
@@ -42,8 +51,12 @@ class QuickLogDialog(EditorDialog):
             chip = QPushButton(title)
             chip.setProperty("kind", "chip")
             chip.setCheckable(True)
-            chip.setIcon(icon({"call": "call", "meeting": "meeting", "note": "note",
-                               "offer": "offer"}[key], "accent"))
+            chip.setIcon(
+                icon(
+                    {"call": "call", "meeting": "meeting", "note": "note", "offer": "offer"}[key],
+                    "accent",
+                )
+            )
             chip.setChecked(key == kind)
             chip.clicked.connect(lambda _=False, k=key: self.set_kind(k))
             self.kind_group.addButton(chip)
@@ -64,8 +77,12 @@ class QuickLogDialog(EditorDialog):
         minutes.setSuffix(" min")
         minutes.setSpecialValueText("—")
         self.minutes = self.add_field("duration_minutes", "Duration", minutes)
-        self.when = self.add_field("occurred_at", "When", QLineEdit(""),
-                                   hint="Empty: now. Or e.g. 'yesterday 14:30', '-2h', 2026-03-09 10:00.")
+        self.when = self.add_field(
+            "occurred_at",
+            "When",
+            QLineEdit(""),
+            hint="Empty: now. Or e.g. 'yesterday 14:30', '-2h', 2026-03-09 10:00.",
+        )
         self.save_button.setText("Log  (Ctrl+Enter)")
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.save)
@@ -133,9 +150,11 @@ class QuickLogDialog(EditorDialog):
             name = self.person.text().strip()
 
             def fail() -> None:
-                raise ValidationError(FieldError(
-                    "person_ids", f"pick '{name}' from the list (or add them as a person first)"
-                ))
+                raise ValidationError(
+                    FieldError(
+                        "person_ids", f"pick '{name}' from the list (or add them as a person first)"
+                    )
+                )
 
             return fail
         return lambda: interactions.log(draft)
@@ -155,21 +174,26 @@ def parse_when(text: str) -> datetime | None:
     now = datetime.now().astimezone()
     if raw.startswith("-") and raw[-1:] in ("m", "h", "d") and raw[1:-1].isdigit():
         amount = int(raw[1:-1])
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
-                 "d": timedelta(days=amount)}[raw[-1]]
+        delta = {
+            "m": timedelta(minutes=amount),
+            "h": timedelta(hours=amount),
+            "d": timedelta(days=amount),
+        }[raw[-1]]
         return (now - delta).astimezone(UTC)
     day = now.date()
     rest = raw
     for word, offset in (("yesterday", -1), ("today", 0)):
         if raw.startswith(word):
             day = day + timedelta(days=offset)
-            rest = raw[len(word):].strip()
+            rest = raw[len(word) :].strip()
             break
     else:
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            raise ValidationError(FieldError("occurred_at", f"'{text.strip()}' is not a moment")) from None
+            raise ValidationError(
+                FieldError("occurred_at", f"'{text.strip()}' is not a moment")
+            ) from None
         if parsed.tzinfo is None:
             parsed = parsed.astimezone()
         return parsed.astimezone(UTC)
@@ -179,9 +203,13 @@ def parse_when(text: str) -> datetime | None:
             hour_text, _, minute_text = rest.partition(":")
             hour, minute = int(hour_text), int(minute_text or 0)
         except ValueError:
-            raise ValidationError(FieldError("occurred_at", f"'{text.strip()}' is not a moment")) from None
+            raise ValidationError(
+                FieldError("occurred_at", f"'{text.strip()}' is not a moment")
+            ) from None
     try:
         local = datetime(day.year, day.month, day.day, hour, minute).astimezone()
     except ValueError:
-        raise ValidationError(FieldError("occurred_at", f"'{text.strip()}' is not a moment")) from None
+        raise ValidationError(
+            FieldError("occurred_at", f"'{text.strip()}' is not a moment")
+        ) from None
     return local.astimezone(UTC)

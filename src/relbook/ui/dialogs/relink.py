@@ -54,10 +54,13 @@ class RelinkDialog(QDialog):
             pick_row.addWidget(button("Link", self._link, kind="primary", icon_name="link"))
             layout.addLayout(pick_row)
         else:
-            layout.addWidget(label(
-                "Re-linking arrives with mail capture; the reasons above come from the book.",
-                "small", wrap=True,
-            ))
+            layout.addWidget(
+                label(
+                    "Re-linking arrives with mail capture; the reasons above come from the book.",
+                    "small",
+                    wrap=True,
+                )
+            )
         layout.addStretch(1)
         close = QHBoxLayout()
         close.addStretch(1)
@@ -83,16 +86,26 @@ class RelinkDialog(QDialog):
             row.addWidget(label(f"{link.name} · {link.entity_type}{state}", "h3"))
             row.addWidget(label(f"because: {link.reason or link.origin}", "muted"), 1)
             if self.service is not None and not link.excluded:
-                row.addWidget(button("Not this one", lambda _=False, l=link: self._unlink(l),
-                                     kind="flat", icon_name="close"))
+                row.addWidget(
+                    button(
+                        "Not this one",
+                        lambda _=False, item=link: self._unlink(item),
+                        kind="flat",
+                        icon_name="close",
+                    )
+                )
             self.rows.addLayout(row)
         if not detail.links:
             self.rows.addWidget(label("Not linked to anyone.", "muted"))
 
     def _unlink(self, link: Any) -> None:
         service, interaction_id = self.service, self.interaction_id
-        self.ctx.write(lambda: service.unlink(interaction_id, link.entity_type, link.entity_id),
-                       lambda _r: self.load(), owner=self, label="unlink")
+        self.ctx.write(
+            lambda: service.unlink(interaction_id, link.entity_type, link.entity_id),
+            lambda _r: self.load(),
+            owner=self,
+            label="unlink",
+        )
 
     def _link(self) -> None:
         if not self.picker.chosen_id:
@@ -100,5 +113,9 @@ class RelinkDialog(QDialog):
             return
         service, interaction_id = self.service, self.interaction_id
         kind, entity_id = self.kind.currentText(), self.picker.chosen_id
-        self.ctx.write(lambda: service.link(interaction_id, kind, entity_id),
-                       lambda _r: self.load(), owner=self, label="link")
+        self.ctx.write(
+            lambda: service.link(interaction_id, kind, entity_id),
+            lambda _r: self.load(),
+            owner=self,
+            label="link",
+        )

@@ -30,8 +30,13 @@ def new(ctx: UiContext, parent: QWidget | None, kind: str, context: tuple[str, s
     open_editor(ctx, parent, kind, None, preset)
 
 
-def open_editor(ctx: UiContext, parent: QWidget | None, kind: str, entity_id: str | None,
-                preset: dict[str, Any] | None = None) -> None:
+def open_editor(
+    ctx: UiContext,
+    parent: QWidget | None,
+    kind: str,
+    entity_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     if kind == "person":
         from relbook.ui.editors.person import edit_person
 

@@ -167,7 +167,9 @@ class EditorDialog(QDialog):
         self.grid.addWidget(heading, self._row, 0, 1, 2)
         self._row += 1
 
-    def add_custom_fields(self, definitions: list[FieldDef], values: dict[str, Any]) -> dict[str, QWidget]:
+    def add_custom_fields(
+        self, definitions: list[FieldDef], values: dict[str, Any]
+    ) -> dict[str, QWidget]:
         widgets: dict[str, QWidget] = {}
         if not definitions:
             return widgets
@@ -266,8 +268,9 @@ class EditorDialog(QDialog):
             return
         self.saving = True
         self.save_button.setEnabled(False)
-        self.ctx.write(self.submit(draft), self._saved, self._failed, owner=self,
-                       label=f"save {self.noun}")
+        self.ctx.write(
+            self.submit(draft), self._saved, self._failed, owner=self, label=f"save {self.noun}"
+        )
 
     def _saved(self, entity_id: Any) -> None:
         self.saving = False

@@ -36,7 +36,9 @@ class CompanyEditor(EditorDialog):
         self.draft = draft
         self.name = self.add_field("name", "Name", QLineEdit(draft.name))
         self.domains = self.add_field(
-            "domains", "E-mail domains", MultiLineField("example.com", list(draft.domains)),
+            "domains",
+            "E-mail domains",
+            MultiLineField("example.com", list(draft.domains)),
             hint="Mail from these domains is linked to this company.",
         )
         self.website = self.add_field("website", "Website", QLineEdit(draft.website))
@@ -58,8 +60,9 @@ class CompanyEditor(EditorDialog):
         self.potential = self.add_field(
             "potential_value", "Potential", QLineEdit(_text(draft.potential_value))
         )
-        self.tags = self.add_field("tags", "Tags", QLineEdit(tags_text(draft.tags)),
-                                   hint="Separate tags with commas.")
+        self.tags = self.add_field(
+            "tags", "Tags", QLineEdit(tags_text(draft.tags)), hint="Separate tags with commas."
+        )
         self.about = self.add_field("about", "About", plain_text(draft.about))
         self.custom = self.add_custom_fields(definitions, draft.custom)
         self.name.setFocus()
@@ -91,6 +94,7 @@ class CompanyEditor(EditorDialog):
     def submit(self, draft: CompanyDraft) -> Any:
         companies = self.ctx.services.companies
         if draft.id:
+
             def update() -> str:
                 companies.update(draft)
                 return str(draft.id)
@@ -103,8 +107,12 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def edit_company(ctx: UiContext, parent: QWidget | None, company_id: str | None,
-                 preset: dict[str, Any] | None = None) -> None:
+def edit_company(
+    ctx: UiContext,
+    parent: QWidget | None,
+    company_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     from relbook.services.companies import CompanyDraft
 
     companies, fields = ctx.services.companies, ctx.services.fields

@@ -86,8 +86,12 @@ class DealEditor(EditorDialog):
             "competitors", "Competitors", QLineEdit(", ".join(draft.competitors))
         )
         self.tags = self.add_field("tags", "Tags", QLineEdit(tags_text(draft.tags)))
-        self.description = self.add_field("description", "Description", plain_text(draft.description))
-        self.lost_reason = self.add_field("lost_reason", "Lost because", QLineEdit(draft.lost_reason))
+        self.description = self.add_field(
+            "description", "Description", plain_text(draft.description)
+        )
+        self.lost_reason = self.add_field(
+            "lost_reason", "Lost because", QLineEdit(draft.lost_reason)
+        )
         self.won_reason = self.add_field("won_reason", "Won because", QLineEdit(draft.won_reason))
         self.custom = self.add_custom_fields(definitions, draft.custom)
         self.title_edit.setFocus()
@@ -133,6 +137,7 @@ class DealEditor(EditorDialog):
     def submit(self, draft: DealDraft) -> Any:
         deals = self.ctx.services.deals
         if draft.id:
+
             def update() -> str:
                 deals.update(draft)
                 return str(draft.id)
@@ -141,8 +146,12 @@ class DealEditor(EditorDialog):
         return lambda: deals.create(draft)
 
 
-def edit_deal(ctx: UiContext, parent: QWidget | None, deal_id: str | None,
-              preset: dict[str, Any] | None = None) -> None:
+def edit_deal(
+    ctx: UiContext,
+    parent: QWidget | None,
+    deal_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     from relbook.services.deals import DealDraft
 
     services = ctx.services
@@ -153,7 +162,13 @@ def edit_deal(ctx: UiContext, parent: QWidget | None, deal_id: str | None,
         if deal_id:
             detail = services.deals.detail(deal_id)
             people = [(p[0], p[1], p[2]) for p in detail.people]
-            return services.deals.draft(deal_id), definitions, pipelines, detail.company_name, people
+            return (
+                services.deals.draft(deal_id),
+                definitions,
+                pipelines,
+                detail.company_name,
+                people,
+            )
         draft = DealDraft(**{k: v for k, v in (preset or {}).items() if k != "person_names"})
         company_name = ""
         if draft.company_id:

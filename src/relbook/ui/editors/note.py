@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 class NoteEditor(EditorDialog):
     noun = "note"
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None, draft: NoteDraft,
-                 names: dict[str, str]) -> None:
+    def __init__(
+        self, ctx: UiContext, parent: QWidget | None, draft: NoteDraft, names: dict[str, str]
+    ) -> None:
         super().__init__(ctx, parent, "Edit note" if draft.id else "New note")
         self.draft = draft
         self.body = self.add_field("body", "Note", plain_text(draft.body, 180))
@@ -31,7 +32,9 @@ class NoteEditor(EditorDialog):
         self.add_field("deal_id", "Deal", self.deal)
         self.pinned = self.add_field("pinned", "", QCheckBox("Pin to the top"))
         self.pinned.setChecked(draft.pinned)
-        self.private = self.add_field("private", "", QCheckBox("Private — never shared with the team"))
+        self.private = self.add_field(
+            "private", "", QCheckBox("Private — never shared with the team")
+        )
         self.private.setChecked(draft.private)
         self.body.setFocus()
         self.resize(560, 520)
@@ -56,6 +59,7 @@ class NoteEditor(EditorDialog):
     def submit(self, draft: NoteDraft) -> Any:
         notes = self.ctx.services.notes
         if draft.id:
+
             def update() -> str:
                 notes.update(draft)
                 return str(draft.id)
@@ -64,8 +68,12 @@ class NoteEditor(EditorDialog):
         return lambda: notes.create(draft)
 
 
-def edit_note(ctx: UiContext, parent: QWidget | None, note_id: str | None,
-              preset: dict[str, Any] | None = None) -> None:
+def edit_note(
+    ctx: UiContext,
+    parent: QWidget | None,
+    note_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     from relbook.services.notes import NoteDraft
     from relbook.ui.editors.task import _names
 
@@ -75,9 +83,15 @@ def edit_note(ctx: UiContext, parent: QWidget | None, note_id: str | None,
         if note_id:
             row = services.notes.get(note_id)
             draft = NoteDraft(
-                body=row.body, private=row.private, pinned=row.pinned, person_id=row.person_id,
-                company_id=row.company_id, deal_id=row.deal_id,
-                interaction_id=row.interaction_id, occurred_at=row.occurred_at, id=row.id,
+                body=row.body,
+                private=row.private,
+                pinned=row.pinned,
+                person_id=row.person_id,
+                company_id=row.company_id,
+                deal_id=row.deal_id,
+                interaction_id=row.interaction_id,
+                occurred_at=row.occurred_at,
+                id=row.id,
                 version=row.version,
             )
         else:

@@ -36,7 +36,9 @@ class PersonEditor(EditorDialog):
         self.given = self.add_field("given_name", "First name", QLineEdit(draft.given_name))
         self.family = self.add_field("family_name", "Last name", QLineEdit(draft.family_name))
         self.display = self.add_field(
-            "display_name", "Shown as", QLineEdit(draft.display_name),
+            "display_name",
+            "Shown as",
+            QLineEdit(draft.display_name),
             hint="Leave empty to use first and last name.",
         )
         self.title_edit = self.add_field("title", "Role / title", QLineEdit(draft.title))
@@ -51,12 +53,15 @@ class PersonEditor(EditorDialog):
             "phones", "Phone", MultiLineField("+49 30 1234567", [p.value for p in draft.phones])
         )
         self.birthday = self.add_field(
-            "birthday", "Birthday", QLineEdit(draft.birthday or ""),
+            "birthday",
+            "Birthday",
+            QLineEdit(draft.birthday or ""),
             hint="YYYY-MM-DD, or --MM-DD without the year.",
         )
         self.add_section("Relationship")
-        self.tags = self.add_field("tags", "Tags", QLineEdit(tags_text(draft.tags)),
-                                   hint="Separate tags with commas.")
+        self.tags = self.add_field(
+            "tags", "Tags", QLineEdit(tags_text(draft.tags)), hint="Separate tags with commas."
+        )
         cadence = QSpinBox()
         cadence.setRange(0, 3650)
         cadence.setSpecialValueText("learned from your rhythm")
@@ -103,6 +108,7 @@ class PersonEditor(EditorDialog):
     def submit(self, draft: PersonDraft) -> Any:
         people = self.ctx.services.people
         if draft.id:
+
             def update() -> str:
                 people.update(draft)
                 return str(draft.id)
@@ -111,8 +117,12 @@ class PersonEditor(EditorDialog):
         return lambda: people.create(draft)
 
 
-def edit_person(ctx: UiContext, parent: QWidget | None, person_id: str | None,
-                preset: dict[str, Any] | None = None) -> None:
+def edit_person(
+    ctx: UiContext,
+    parent: QWidget | None,
+    person_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     """Load the draft in the background, then open the editor."""
     from relbook.services.people import PersonDraft
 

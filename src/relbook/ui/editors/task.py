@@ -16,15 +16,20 @@ if TYPE_CHECKING:
 class TaskEditor(EditorDialog):
     noun = "task"
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None, draft: TaskDraft,
-                 names: dict[str, str]) -> None:
+    def __init__(
+        self, ctx: UiContext, parent: QWidget | None, draft: TaskDraft, names: dict[str, str]
+    ) -> None:
         super().__init__(ctx, parent, "Edit task" if draft.id else "New task")
         self.draft = draft
         self.title_edit = self.add_field("title", "Task", QLineEdit(draft.title))
         self.title_edit.setPlaceholderText("e.g. Send the revised offer")
         due = draft.due_at.astimezone().date().isoformat() if draft.due_at else ""
-        self.due = self.add_field("due_at", "Due", QLineEdit(due),
-                                  hint="YYYY-MM-DD, or today / tomorrow. Empty: no due day.")
+        self.due = self.add_field(
+            "due_at",
+            "Due",
+            QLineEdit(due),
+            hint="YYYY-MM-DD, or today / tomorrow. Empty: no due day.",
+        )
         self.high = self.add_field("priority", "", QCheckBox("High priority"))
         self.high.setChecked(draft.priority > 0)
         self.person = EntityPicker(ctx, "person", "For a person (optional)")
@@ -50,7 +55,9 @@ class TaskEditor(EditorDialog):
         if due_text:
             day = parse_date(due_text, datetime.now().date())
             if day is None:
-                raise ValidationError(FieldError("due_at", f"'{due_text}' is not a day (YYYY-MM-DD)"))
+                raise ValidationError(
+                    FieldError("due_at", f"'{due_text}' is not a day (YYYY-MM-DD)")
+                )
             due_at = datetime.combine(day, time(9, 0)).astimezone().astimezone(UTC)
         d = self.draft
         return TaskDraft(
@@ -71,6 +78,7 @@ class TaskEditor(EditorDialog):
     def submit(self, draft: TaskDraft) -> Any:
         tasks = self.ctx.services.tasks
         if draft.id:
+
             def update() -> str:
                 tasks.update(draft)
                 return str(draft.id)
@@ -91,8 +99,12 @@ def _names(services: Any, draft: Any) -> dict[str, str]:
     return names
 
 
-def edit_task(ctx: UiContext, parent: QWidget | None, task_id: str | None,
-              preset: dict[str, Any] | None = None) -> None:
+def edit_task(
+    ctx: UiContext,
+    parent: QWidget | None,
+    task_id: str | None,
+    preset: dict[str, Any] | None = None,
+) -> None:
     from relbook.services.tasks import TaskDraft
 
     services = ctx.services

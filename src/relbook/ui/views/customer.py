@@ -159,7 +159,9 @@ class TimelineView(QWidget):
         self._choose_kind(None, self.kind_buttons[0], reload=False)
         self.reload()
 
-    def _choose_kind(self, kinds: tuple[str, ...] | None, chip: QPushButton, *, reload: bool = True) -> None:
+    def _choose_kind(
+        self, kinds: tuple[str, ...] | None, chip: QPushButton, *, reload: bool = True
+    ) -> None:
         self.kinds = kinds
         for other in self.kind_buttons:
             other.setChecked(other is chip)
@@ -175,8 +177,9 @@ class TimelineView(QWidget):
         timeline = self.ctx.services.timeline
         entity_id, kinds, text = self.entity_id, self.kinds, self.search.text().strip() or None
         self.ctx.read(
-            lambda: timeline.for_entity(entity_id, kinds=kinds, text=text, before=before,
-                                        limit=PAGE_SIZE),
+            lambda: timeline.for_entity(
+                entity_id, kinds=kinds, text=text, before=before, limit=PAGE_SIZE
+            ),
             lambda entries: self._show(entries, append=before is not None),
             owner=self,
             key=f"timeline-{id(self)}-{'more' if before else 'first'}",
@@ -285,8 +288,19 @@ class CustomerPage(Page):
         outer.addWidget(self.tabs, 1)
         Refresher(
             ctx,
-            ("person", "company", "deal", "task", "note", "feedback", "interaction", "affiliation",
-             "field_def", "tag", "stage"),
+            (
+                "person",
+                "company",
+                "deal",
+                "task",
+                "note",
+                "feedback",
+                "interaction",
+                "affiliation",
+                "field_def",
+                "tag",
+                "stage",
+            ),
             self.refresh,
             self,
         )
@@ -375,9 +389,7 @@ class CustomerPage(Page):
                 info.addWidget(link)
             elif role:
                 info.addWidget(label(role, "muted"))
-            contact = "   ".join(
-                [e.value for e in d.emails[:2]] + [p.value for p in d.phones[:2]]
-            )
+            contact = "   ".join([e.value for e in d.emails[:2]] + [p.value for p in d.phones[:2]])
             if contact:
                 info.addWidget(label(contact, "muted", selectable=True))
         elif s.kind == "company":
@@ -405,20 +417,27 @@ class CustomerPage(Page):
             row.setSpacing(6)
             if d.company_id:
                 row.addWidget(link)
-            row.addWidget(label(
-                f"{d.pipeline_name} → <b>{d.stage_name}</b> for {plural(d.days_in_stage, 'day')}"
-                + (" · stuck" if d.stale else ""),
-                "muted",
-            ))
+            row.addWidget(
+                label(
+                    f"{d.pipeline_name} → <b>{d.stage_name}</b> for {plural(d.days_in_stage, 'day')}"
+                    + (" · stuck" if d.stale else ""),
+                    "muted",
+                )
+            )
             row.addStretch(1)
             info.addLayout(row)
-            amount = money(d.amount_minor, d.currency) if d.amount_minor is not None else "no amount"
+            amount = (
+                money(d.amount_minor, d.currency) if d.amount_minor is not None else "no amount"
+            )
             weighted = money(d.weighted_minor, d.currency) if d.weighted_minor is not None else ""
-            info.addWidget(label(
-                f"{amount} · {d.probability}%" + (f" · weighted {weighted}" if weighted else "")
-                + (f" · closes {d.expected_close}" if d.expected_close else ""),
-                "muted",
-            ))
+            info.addWidget(
+                label(
+                    f"{amount} · {d.probability}%"
+                    + (f" · weighted {weighted}" if weighted else "")
+                    + (f" · closes {d.expected_close}" if d.expected_close else ""),
+                    "muted",
+                )
+            )
         if getattr(d, "tags", ()):
             info.addWidget(chips(d.tags))
         info.addStretch(1)
@@ -432,8 +451,12 @@ class CustomerPage(Page):
         actions.addWidget(edit)
         log_button = button("Log", icon_name="call")
         menu = QMenu(log_button)
-        for kind_name, title in (("call", "Call"), ("meeting", "Meeting"), ("note", "Note"),
-                                 ("offer", "Offer")):
+        for kind_name, title in (
+            ("call", "Call"),
+            ("meeting", "Meeting"),
+            ("note", "Note"),
+            ("offer", "Offer"),
+        ):
             menu.addAction(icon(KIND_ICONS[kind_name]), title).triggered.connect(
                 lambda _=False, k=kind_name: self._quick_log(k)
             )
@@ -444,7 +467,9 @@ class CustomerPage(Page):
         more_menu.addAction(icon("tasks"), "New task").triggered.connect(lambda: self._new("task"))
         more_menu.addAction(icon("note"), "New note").triggered.connect(lambda: self._new("note"))
         if s.kind != "deal":
-            more_menu.addAction(icon("deals"), "New deal").triggered.connect(lambda: self._new("deal"))
+            more_menu.addAction(icon("deals"), "New deal").triggered.connect(
+                lambda: self._new("deal")
+            )
         if s.kind == "company":
             more_menu.addAction(icon("person"), "New person here").triggered.connect(
                 lambda: self._new("person")
@@ -471,10 +496,14 @@ class CustomerPage(Page):
         bar.setTextVisible(False)
         bar.setFixedHeight(8)
         layout.addWidget(bar)
-        layout.addWidget(label(
-            f"strength {strength:.0f}/100" if strength is not None else "strength not known yet",
-            "small",
-        ))
+        layout.addWidget(
+            label(
+                f"strength {strength:.0f}/100"
+                if strength is not None
+                else "strength not known yet",
+                "small",
+            )
+        )
         facts = [f"last touch {ago(d.last_touch_at)}", plural(d.touch_count, "touch", "touches")]
         if d.rhythm_days:
             facts.append(f"usually every {d.rhythm_days:.0f} days")
@@ -482,7 +511,9 @@ class CustomerPage(Page):
         return box
 
     # ---------------------------------------------------------------- tabs
-    def _set_tab(self, widget: QWidget, title: str, icon_name: str, count: int | None, show: bool = True) -> None:
+    def _set_tab(
+        self, widget: QWidget, title: str, icon_name: str, count: int | None, show: bool = True
+    ) -> None:
         index = self.tabs.indexOf(widget)
         text = f"{title} ({count})" if count else title
         if show and index < 0:
@@ -493,8 +524,14 @@ class CustomerPage(Page):
             self.tabs.setTabText(index, text)
 
     def _fill_tabs(self, s: Snapshot) -> None:
-        for widget in (self.deals_tab, self.tasks_tab, self.notes_tab, self.feedback_tab,
-                       self.people_tab, self.fields_tab):
+        for widget in (
+            self.deals_tab,
+            self.tasks_tab,
+            self.notes_tab,
+            self.feedback_tab,
+            self.people_tab,
+            self.fields_tab,
+        ):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.removeTab(index)
@@ -508,7 +545,9 @@ class CustomerPage(Page):
             self._fill_deals(s)
             self._set_tab(self.deals_tab, "Deals", "deals", len(s.deals))
         self._fill_tasks(s)
-        self._set_tab(self.tasks_tab, "Tasks", "tasks", sum(1 for t in s.tasks if t.done_at is None))
+        self._set_tab(
+            self.tasks_tab, "Tasks", "tasks", sum(1 for t in s.tasks if t.done_at is None)
+        )
         self._fill_notes(s)
         self._set_tab(self.notes_tab, "Notes", "note", len(s.notes))
         self._fill_feedback(s)
@@ -518,8 +557,15 @@ class CustomerPage(Page):
         if s.kind == "person" and s.affiliations:
             self._fill_affiliations(s)
 
-    def _row(self, widget: QListWidget, title: str, subtitle: str, icon_name: str,
-             payload: Any, right: str = "") -> None:
+    def _row(
+        self,
+        widget: QListWidget,
+        title: str,
+        subtitle: str,
+        icon_name: str,
+        payload: Any,
+        right: str = "",
+    ) -> None:
         item = QListWidgetItem(title)
         item.setData(SUBTITLE, subtitle or " ")
         item.setData(PAYLOAD, payload)
@@ -535,7 +581,9 @@ class CustomerPage(Page):
     def _fill_deals(self, s: Snapshot) -> None:
         self.deals_tab.clear()
         for deal in s.deals:
-            amount = money(deal.amount_minor, deal.currency) if deal.amount_minor is not None else ""
+            amount = (
+                money(deal.amount_minor, deal.currency) if deal.amount_minor is not None else ""
+            )
             subtitle = f"{deal.stage_name} · {deal.days_in_stage} days in stage" + (
                 " · stuck" if deal.stale else ""
             )
@@ -550,8 +598,14 @@ class CustomerPage(Page):
         for task in s.tasks:
             status = "done" if task.done_at else ("overdue" if task.overdue else "")
             subtitle = " · ".join(x for x in (status, task.details.split("\n")[0]) if x)
-            self._row(self.tasks_tab, task.title, subtitle, "check" if task.done_at else "tasks",
-                      ("task", task.id), when(task.due_at) if task.due_at else "")
+            self._row(
+                self.tasks_tab,
+                task.title,
+                subtitle,
+                "check" if task.done_at else "tasks",
+                ("task", task.id),
+                when(task.due_at) if task.due_at else "",
+            )
         if not s.tasks:
             self._empty(self.tasks_tab, "No tasks — Ctrl+T adds one")
 
@@ -563,7 +617,9 @@ class CustomerPage(Page):
             subtitle = " ".join(" ".join(lines[1:]).split())[:200]
             if note.private:
                 subtitle = "private · " + subtitle
-            self._row(self.notes_tab, title, subtitle, "note", ("note", note.id), when(note.occurred_at))
+            self._row(
+                self.notes_tab, title, subtitle, "note", ("note", note.id), when(note.occurred_at)
+            )
         if not s.notes:
             self._empty(self.notes_tab, "No notes — Ctrl+L, N writes one")
 
@@ -571,20 +627,31 @@ class CustomerPage(Page):
         self.feedback_tab.clear()
         for fb in s.feedback:
             title = f"{fb.topic}: {fb.subject}" if fb.subject else fb.topic
-            subtitle = f"{fb.sentiment} · “{' '.join(fb.quote.split())}”" if fb.quote else fb.sentiment
-            self._row(self.feedback_tab, title, subtitle, "feedback", ("feedback", fb.id),
-                      when(fb.occurred_at))
+            subtitle = (
+                f"{fb.sentiment} · “{' '.join(fb.quote.split())}”" if fb.quote else fb.sentiment
+            )
+            self._row(
+                self.feedback_tab,
+                title,
+                subtitle,
+                "feedback",
+                ("feedback", fb.id),
+                when(fb.occurred_at),
+            )
         if not s.feedback:
             self._empty(self.feedback_tab, "No feedback recorded — More ▸ Record feedback")
 
     def _fill_people(self, s: Snapshot) -> None:
         self.people_tab.clear()
         for a in s.people:
-            period = f"since {a.start_date}" if a.start_date and a.current else (
-                f"{a.start_date or '?'} – {a.end_date}" if not a.current else ""
+            period = (
+                f"since {a.start_date}"
+                if a.start_date and a.current
+                else (f"{a.start_date or '?'} – {a.end_date}" if not a.current else "")
             )
-            subtitle = " · ".join(x for x in (a.role, a.department, period,
-                                              "" if a.current else "former") if x)
+            subtitle = " · ".join(
+                x for x in (a.role, a.department, period, "" if a.current else "former") if x
+            )
             self._row(self.people_tab, a.person_name, subtitle, "person", ("person", a.person_id))
         if not s.people:
             self._empty(self.people_tab, "Nobody here yet — More ▸ New person here")
@@ -606,7 +673,9 @@ class CustomerPage(Page):
             text = f'<a href="x">{a.company_name}</a>' + (f" · {a.role}" if a.role else "")
             link = label(text)
             link.setTextFormat(Qt.TextFormat.RichText)
-            link.linkActivated.connect(lambda _h, cid=a.company_id: self.ctx.open_entity("company", cid))
+            link.linkActivated.connect(
+                lambda _h, cid=a.company_id: self.ctx.open_entity("company", cid)
+            )
             self.fields_grid.addWidget(label(period, "muted"), row, 0)
             self.fields_grid.addWidget(link, row, 1)
 
@@ -615,20 +684,30 @@ class CustomerPage(Page):
         d = s.detail
         rows: list[tuple[str, str]] = []
         if s.kind == "person":
-            rows += [("E-mail", ", ".join(e.value for e in d.emails)),
-                     ("Phone", ", ".join(p.value for p in d.phones)),
-                     ("Birthday", d.birthday or ""),
-                     ("Keep in touch", f"every {d.cadence_days} days" if d.cadence_days else "learned"),
-                     ("Added", when(d.created_at))]
+            rows += [
+                ("E-mail", ", ".join(e.value for e in d.emails)),
+                ("Phone", ", ".join(p.value for p in d.phones)),
+                ("Birthday", d.birthday or ""),
+                ("Keep in touch", f"every {d.cadence_days} days" if d.cadence_days else "learned"),
+                ("Added", when(d.created_at)),
+            ]
             if d.addresses:
                 a = d.addresses[0]
-                rows.append(("Address", ", ".join(x for x in (a.street, a.postcode, a.locality, a.country) if x)))
+                rows.append(
+                    (
+                        "Address",
+                        ", ".join(x for x in (a.street, a.postcode, a.locality, a.country) if x),
+                    )
+                )
             if d.about:
                 rows.append(("About", d.about))
         elif s.kind == "company":
-            rows += [("Domains", ", ".join(d.domains)), ("Website", d.website),
-                     ("Industry", d.industry),
-                     ("Employees", f"{d.employees:,}" if d.employees else "")]
+            rows += [
+                ("Domains", ", ".join(d.domains)),
+                ("Website", d.website),
+                ("Industry", d.industry),
+                ("Employees", f"{d.employees:,}" if d.employees else ""),
+            ]
             if d.about:
                 rows.append(("About", d.about))
         else:
@@ -703,18 +782,34 @@ class CustomerPage(Page):
             return []
         noun = self.kind
         return [
-            Command("customer.edit", f"Edit this {noun}", self.edit, "Ctrl+E", "edit", noun.title()),
-            Command("customer.task", f"New task for this {noun}", lambda: self._new("task"), "",
-                    "tasks", noun.title()),
-            Command("customer.feedback", "Record feedback", self.feedback, "", "feedback",
-                    noun.title()),
-            Command("customer.timeline", "Search this timeline", self.timeline.search.setFocus,
-                    "", "search", noun.title()),
-            Command("customer.delete", f"Delete this {noun}", self.delete, "", "trash",
-                    noun.title()),
+            Command(
+                "customer.edit", f"Edit this {noun}", self.edit, "Ctrl+E", "edit", noun.title()
+            ),
+            Command(
+                "customer.task",
+                f"New task for this {noun}",
+                lambda: self._new("task"),
+                "",
+                "tasks",
+                noun.title(),
+            ),
+            Command(
+                "customer.feedback", "Record feedback", self.feedback, "", "feedback", noun.title()
+            ),
+            Command(
+                "customer.timeline",
+                "Search this timeline",
+                self.timeline.search.setFocus,
+                "",
+                "search",
+                noun.title(),
+            ),
+            Command(
+                "customer.delete", f"Delete this {noun}", self.delete, "", "trash", noun.title()
+            ),
         ]
 
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
+    def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_E and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
             self.edit()
             return

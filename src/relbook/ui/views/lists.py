@@ -42,14 +42,16 @@ NOUNS = {
     "task": ("task", "tasks"),
 }
 PLACEHOLDERS = {
-    "person": "Filter people — e.g.  tag:vip  company:acme  last-touch>30d  \"big fish\"",
+    "person": 'Filter people — e.g.  tag:vip  company:acme  last-touch>30d  "big fish"',
     "company": "Filter companies — e.g.  industry:software  value>10k  tag:key-account",
     "deal": "Filter deals — e.g.  stage:proposal  amount>10000  close<2026-06-30",
     "task": "Filter tasks — e.g.  due<today  done:no  person:anna",
 }
 
 
-def delete_entities(ctx: UiContext, kind: str, ids: list[str], on_done: Callable[[], None] | None = None) -> None:
+def delete_entities(
+    ctx: UiContext, kind: str, ids: list[str], on_done: Callable[[], None] | None = None
+) -> None:
     """Soft-delete with undo (no confirmation: Ctrl+Z brings them back)."""
     service = _service(ctx, kind)
     noun_one, noun_many = NOUNS.get(kind, (kind, kind + "s"))
@@ -225,7 +227,12 @@ class ListPage(Page):
 
         self.model.counted.connect(self._counted)
         self.model.failed.connect(self._filter_failed)
-        self._refresher = Refresher(ctx, (self.kind, "tag", "field_def", "saved_view", *self.related_kinds()), self.refresh, self)
+        self._refresher = Refresher(
+            ctx,
+            (self.kind, "tag", "field_def", "saved_view", *self.related_kinds()),
+            self.refresh,
+            self,
+        )
         self._loaded_once = False
         self._columns_loaded = False
         self.load()
@@ -286,7 +293,9 @@ class ListPage(Page):
     def _size_columns(self) -> None:
         widths = {"name": 220, "title": 230, "email": 230, "company": 190, "tags": 180}
         for index, column in enumerate(self.model.columns):
-            self.table.setColumnWidth(index, widths.get(column.key, 130 if column.align_right else 150))
+            self.table.setColumnWidth(
+                index, widths.get(column.key, 130 if column.align_right else 150)
+            )
 
     def _counted(self, count: int) -> None:
         one, many = NOUNS[self.kind]
@@ -397,7 +406,9 @@ class ListPage(Page):
         view = next(v for v in self.views_bar.views if v.id == view_id)
         draft = self._draft(view.name, view_id)
         views = self.ctx.services.views
-        self.ctx.write(lambda: views.update(draft), lambda _r: self.ctx.status(f"Updated “{view.name}”"))
+        self.ctx.write(
+            lambda: views.update(draft), lambda _r: self.ctx.status(f"Updated “{view.name}”")
+        )
 
     def rename_view(self, view_id: str) -> None:
         view = next(v for v in self.views_bar.views if v.id == view_id)
@@ -499,7 +510,9 @@ class ListPage(Page):
         if path:
             self.with_selected_ids(lambda ids: self.export_ids(ids, Path(path)))
 
-    def export_ids(self, ids: list[str], path: Path, on_done: Callable[[int], None] | None = None) -> None:
+    def export_ids(
+        self, ids: list[str], path: Path, on_done: Callable[[int], None] | None = None
+    ) -> None:
         from relbook.ui.export import export_rows
 
         lists = self.ctx.services.lists
@@ -563,7 +576,7 @@ class ListPage(Page):
             menu.addAction(icon(icon_name), text).triggered.connect(lambda _=False, h=handler: h())
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
+    def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Delete and self.table.hasFocus():
             self.delete_selected()
             return
@@ -579,23 +592,50 @@ class ListPage(Page):
     def commands(self) -> list[Command]:
         one, many = NOUNS[self.kind]
         return [
-            Command(f"{self.kind}.filter", f"Filter {many}", self.filter.setFocus, "Ctrl+F",
-                    "filter", "List"),
-            Command(f"{self.kind}.save_view", f"Save this {one} view", self.save_view, "",
-                    "star", "List"),
-            Command(f"{self.kind}.export", f"Export selected {many}", self.export_selected, "",
-                    "export", "List"),
-            Command(f"{self.kind}.delete", f"Delete selected {many}", self.delete_selected,
-                    "Del", "trash", "List"),
-            Command(f"{self.kind}.select_all", f"Select all {many}", self.table.selectAll,
-                    "Ctrl+A", "check", "List"),
+            Command(
+                f"{self.kind}.filter",
+                f"Filter {many}",
+                self.filter.setFocus,
+                "Ctrl+F",
+                "filter",
+                "List",
+            ),
+            Command(
+                f"{self.kind}.save_view",
+                f"Save this {one} view",
+                self.save_view,
+                "",
+                "star",
+                "List",
+            ),
+            Command(
+                f"{self.kind}.export",
+                f"Export selected {many}",
+                self.export_selected,
+                "",
+                "export",
+                "List",
+            ),
+            Command(
+                f"{self.kind}.delete",
+                f"Delete selected {many}",
+                self.delete_selected,
+                "Del",
+                "trash",
+                "List",
+            ),
+            Command(
+                f"{self.kind}.select_all",
+                f"Select all {many}",
+                self.table.selectAll,
+                "Ctrl+A",
+                "check",
+                "List",
+            ),
         ]
 
     def confirm(self, text: str) -> bool:
-        return (
-            QMessageBox.question(self, "Relbook", text)
-            == QMessageBox.StandardButton.Yes
-        )
+        return QMessageBox.question(self, "Relbook", text) == QMessageBox.StandardButton.Yes
 
 
 class PeoplePage(ListPage):

@@ -89,7 +89,7 @@ class MyDayPage(Page):
         right_box = QWidget()
         right_box.setLayout(self.right)
         right_box.setMinimumWidth(330)
-        right_box.setMaximumWidth(440)
+        right_box.setMaximumWidth(470)
         columns.addWidget(left_box, 3)
         columns.addWidget(right_box, 2)
         page.addLayout(columns)
@@ -97,8 +97,17 @@ class MyDayPage(Page):
         self.greeting.setText("My Day")
         Refresher(
             ctx,
-            ("interaction", "task", "person", "company", "deal", "note", "feedback", "review",
-             "setting"),
+            (
+                "interaction",
+                "task",
+                "person",
+                "company",
+                "deal",
+                "note",
+                "feedback",
+                "review",
+                "setting",
+            ),
             self.load,
             self,
         )
@@ -139,13 +148,19 @@ class MyDayPage(Page):
             (data.today, data.meetings_today),
             (data.today + timedelta(days=1), data.meetings_tomorrow),
         ):
-            heading = label(f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}",
-                            "h2")
+            heading = label(
+                f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}", "h2"
+            )
             self.left.addWidget(heading)
             if not meetings:
                 card = Card()
-                card.body.addWidget(EmptyState("meeting", "No meetings",
-                                               "A calm day: a good moment for the people going cold."))
+                card.body.addWidget(
+                    EmptyState(
+                        "meeting",
+                        "No meetings",
+                        "A calm day: a good moment for the people going cold.",
+                    )
+                )
                 self.left.addWidget(card)
             for meeting in meetings:
                 self.left.addWidget(self._briefing(meeting))
@@ -165,16 +180,23 @@ class MyDayPage(Page):
         top = QHBoxLayout()
         top.setSpacing(12)
         times = label(
-            "all day" if m.all_day else
-            f"{time_of_day(m.starts_at)}" + (f"–{time_of_day(m.ends_at)}" if m.ends_at else ""),
+            "all day"
+            if m.all_day
+            else f"{time_of_day(m.starts_at)}"
+            + (f"–{time_of_day(m.ends_at)}" if m.ends_at else ""),
             "h3",
         )
         times.setMinimumWidth(92)
         top.addWidget(times, 0, Qt.AlignmentFlag.AlignTop)
         head = QVBoxLayout()
         head.setSpacing(2)
-        head.addWidget(_link(m.subject or "(no subject)",
-                             lambda: self.ctx.open_entity("interaction", m.interaction_id), "h3"))
+        head.addWidget(
+            _link(
+                m.subject or "(no subject)",
+                lambda: self.ctx.open_entity("interaction", m.interaction_id),
+                "h3",
+            )
+        )
         where = [m.location] if m.location else []
         if m.status == "cancelled":
             where.append("cancelled")
@@ -183,8 +205,7 @@ class MyDayPage(Page):
         if where:
             head.addWidget(label(" · ".join(where), "muted"))
         top.addLayout(head, 1)
-        top.addWidget(tool("note", "Log notes from this meeting",
-                           lambda: self._log("meeting", m)))
+        top.addWidget(tool("note", "Log notes from this meeting", lambda: self._log("meeting", m)))
         card.body.addLayout(top)
 
         people = QHBoxLayout()
@@ -199,12 +220,18 @@ class MyDayPage(Page):
             text = QVBoxLayout()
             text.setSpacing(0)
             if attendee.person_id:
-                text.addWidget(_link(name, lambda pid=attendee.person_id: self.ctx.open_entity("person", pid)))
+                text.addWidget(
+                    _link(name, lambda pid=attendee.person_id: self.ctx.open_entity("person", pid))
+                )
             else:
                 text.addWidget(label(name + (" · new" if attendee.status == "unknown" else "")))
             sub = attendee.title or (attendee.company.name if attendee.company else "")
             if attendee.strength is not None:
-                sub = f"{sub} · strength {attendee.strength:.0f}" if sub else f"strength {attendee.strength:.0f}"
+                sub = (
+                    f"{sub} · strength {attendee.strength:.0f}"
+                    if sub
+                    else f"strength {attendee.strength:.0f}"
+                )
             if sub:
                 text.addWidget(label(sub, "small"))
             box.addLayout(text)
@@ -214,32 +241,71 @@ class MyDayPage(Page):
 
         sections: list[tuple[str, list[str]]] = []
         if m.last_interactions:
-            sections.append(("Last contact", [
-                f"{when(i.occurred_at)} · {i.kind} · {i.subject}" for i in m.last_interactions[:3]
-            ]))
+            sections.append(
+                (
+                    "Last contact",
+                    [
+                        f"{when(i.occurred_at)} · {i.kind} · {i.subject}"
+                        for i in m.last_interactions[:3]
+                    ],
+                )
+            )
         if m.deals:
-            sections.append(("Open deals", [
-                f"{d.title} — {d.stage_name}"
-                + (f", {d.days_in_stage} days in stage" if d.days_in_stage is not None else "")
-                + (" (stuck)" if d.stale_after_days and (d.days_in_stage or 0) > d.stale_after_days else "")
-                + (f" · {money(d.amount_minor, d.currency, compact=True)}" if d.amount_minor else "")
-                for d in m.deals[:4]
-            ]))
+            sections.append(
+                (
+                    "Open deals",
+                    [
+                        f"{d.title} — {d.stage_name}"
+                        + (
+                            f", {d.days_in_stage} days in stage"
+                            if d.days_in_stage is not None
+                            else ""
+                        )
+                        + (
+                            " (stuck)"
+                            if d.stale_after_days and (d.days_in_stage or 0) > d.stale_after_days
+                            else ""
+                        )
+                        + (
+                            f" · {money(d.amount_minor, d.currency, compact=True)}"
+                            if d.amount_minor
+                            else ""
+                        )
+                        for d in m.deals[:4]
+                    ],
+                )
+            )
         if m.tasks:
-            sections.append(("Open tasks", [
-                f"{t.title}" + (" — overdue" if t.overdue else (f" — due {when(t.due_at)}" if t.due_at else ""))
-                for t in m.tasks[:4]
-            ]))
+            sections.append(
+                (
+                    "Open tasks",
+                    [
+                        f"{t.title}"
+                        + (
+                            " — overdue"
+                            if t.overdue
+                            else (f" — due {when(t.due_at)}" if t.due_at else "")
+                        )
+                        for t in m.tasks[:4]
+                    ],
+                )
+            )
         if m.open_points:
             sections.append(("Open points", [f"{p.kind}: {p.text}" for p in m.open_points[:4]]))
         if m.notes:
-            sections.append(("Notes", [
-                ("📌 " if n.pinned else "") + _short(n.snippet, 150) for n in m.notes[:3]
-            ]))
+            sections.append(
+                (
+                    "Notes",
+                    [("📌 " if n.pinned else "") + _short(n.snippet, 150) for n in m.notes[:3]],
+                )
+            )
         if m.feedback:
-            sections.append(("Feedback", [
-                f"{f.who}: {f.topic} {f.subject} ({f.sentiment})" for f in m.feedback[:3]
-            ]))
+            sections.append(
+                (
+                    "Feedback",
+                    [f"{f.who}: {f.topic} {f.subject} ({f.sentiment})" for f in m.feedback[:3]],
+                )
+            )
         if sections:
             grid = QHBoxLayout()
             grid.setSpacing(18)
@@ -272,8 +338,9 @@ class MyDayPage(Page):
         for item in items[:12]:
             card.body.addWidget(self._follow_up_row(item))
         if len(items) > 12:
-            card.body.addWidget(_link(f"All {len(items)} follow-ups…",
-                                      lambda: self.ctx.show_page("tasks"), "small"))
+            card.body.addWidget(
+                _link(f"All {len(items)} follow-ups…", lambda: self.ctx.show_page("tasks"), "small")
+            )
         return card
 
     def _follow_up_row(self, item: FollowUp) -> QWidget:
@@ -293,7 +360,7 @@ class MyDayPage(Page):
         layout.addWidget(done)
         text = QVBoxLayout()
         text.setSpacing(0)
-        title = _link(_short(item.title, 46), lambda: self._open_task(item.task_id))
+        title = _link(_short(item.title, 44), lambda: self._open_task(item.task_id))
         title.setToolTip(item.title)
         text.addWidget(title)
         about = item.person or item.company or item.deal
@@ -304,10 +371,17 @@ class MyDayPage(Page):
             sub_label.setStyleSheet("color: palette(link);")
         text.addWidget(sub_label)
         layout.addLayout(text, 1)
-        layout.addWidget(tool("snooze", "Snooze until tomorrow", lambda: self.snooze_task(item.task_id)))
+        layout.addWidget(
+            tool("snooze", "Snooze until tomorrow", lambda: self.snooze_task(item.task_id))
+        )
         if about is not None:
-            layout.addWidget(tool("open", f"Open {about.name}",
-                                  lambda: self.ctx.open_entity(about.entity_type, about.id)))
+            layout.addWidget(
+                tool(
+                    "open",
+                    f"Open {about.name}",
+                    lambda: self.ctx.open_entity(about.entity_type, about.id),
+                )
+            )
         return row
 
     def _going_cold(self, data: MyDay) -> QWidget:
@@ -323,7 +397,9 @@ class MyDayPage(Page):
             layout.addWidget(avatar(entry.name, 28, entry.id))
             text = QVBoxLayout()
             text.setSpacing(0)
-            text.addWidget(_link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id)))
+            text.addWidget(
+                _link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
+            )
             detail = f"last touch {ago(entry.last_touch_at)}"
             if entry.company and entry.entity_type == "person":
                 detail = f"{entry.company.name} · {detail}"
@@ -331,10 +407,21 @@ class MyDayPage(Page):
             sub.setToolTip(entry.reason)
             text.addWidget(sub)
             layout.addLayout(text, 1)
-            layout.addWidget(tool("call", "Log a call", lambda e=entry: self._log_with("call", e.entity_type, e.id)))
+            layout.addWidget(
+                tool(
+                    "call",
+                    "Log a call",
+                    lambda e=entry: self._log_with("call", e.entity_type, e.id),
+                )
+            )
             if entry.entity_type == "person":
-                layout.addWidget(tool("snooze", f"Snooze {SNOOZE_COLD_DAYS} days",
-                                      lambda e=entry: self.snooze_person(e.id, e.name)))
+                layout.addWidget(
+                    tool(
+                        "snooze",
+                        f"Snooze {SNOOZE_COLD_DAYS} days",
+                        lambda e=entry: self.snooze_person(e.id, e.name),
+                    )
+                )
             card.body.addWidget(row)
         return card
 
@@ -344,9 +431,16 @@ class MyDayPage(Page):
         row = QHBoxLayout()
         count = label(str(data.review_count), "big")
         row.addWidget(count)
-        row.addWidget(label(
-            "new correspondents wait for you" if data.review_count != 1 else
-            "new correspondent waits for you", "muted", wrap=True), 1)
+        row.addWidget(
+            label(
+                "new correspondents wait for you"
+                if data.review_count != 1
+                else "new correspondent waits for you",
+                "muted",
+                wrap=True,
+            ),
+            1,
+        )
         if data.review_count:
             row.addWidget(button("Review", lambda: self.ctx.show_page("review"), kind="primary"))
         card.body.addLayout(row)
@@ -357,7 +451,9 @@ class MyDayPage(Page):
         for entry in data.next_contacts[:5]:
             row = QVBoxLayout()
             row.setSpacing(0)
-            row.addWidget(_link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id)))
+            row.addWidget(
+                _link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
+            )
             row.addWidget(label(entry.reason, "small", wrap=True))
             card.body.addLayout(row)
         return card
@@ -373,19 +469,26 @@ class MyDayPage(Page):
 
     def snooze_task(self, task_id: str) -> None:
         tasks = self.ctx.services.tasks
-        tomorrow = datetime.combine(
-            datetime.now().date() + timedelta(days=1), time(8, 0)
-        ).astimezone().astimezone(UTC)
-        self.ctx.write(lambda: tasks.snooze(task_id, tomorrow),
-                       lambda _r: self.ctx.status("Snoozed until tomorrow"), label="snooze task")
+        tomorrow = (
+            datetime.combine(datetime.now().date() + timedelta(days=1), time(8, 0))
+            .astimezone()
+            .astimezone(UTC)
+        )
+        self.ctx.write(
+            lambda: tasks.snooze(task_id, tomorrow),
+            lambda _r: self.ctx.status("Snoozed until tomorrow"),
+            label="snooze task",
+        )
 
     def snooze_person(self, person_id: str, name: str) -> None:
         people = self.ctx.services.people
         until = datetime.now(UTC) + timedelta(days=SNOOZE_COLD_DAYS)
 
         def done(_r: object) -> None:
-            self.ctx.undo.push(f"Snoozed {name} for {SNOOZE_COLD_DAYS} days",
-                               lambda: people.snooze(person_id, None))
+            self.ctx.undo.push(
+                f"Snoozed {name} for {SNOOZE_COLD_DAYS} days",
+                lambda: people.snooze(person_id, None),
+            )
 
         self.ctx.write(lambda: people.snooze(person_id, until), done, label="snooze person")
 

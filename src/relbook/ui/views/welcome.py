@@ -28,13 +28,25 @@ if TYPE_CHECKING:
     from relbook.ui.window import MainWindow
 
 CHOICES = (
-    ("demo", "sparkle", "Open the demo book",
-     "A realistic book with people, companies, deals and a year of mail and meetings."),
+    (
+        "demo",
+        "sparkle",
+        "Open the demo book",
+        "A realistic book with people, companies, deals and a year of mail and meetings.",
+    ),
     ("empty", "book", "Start an empty book", "A fresh book, ready for your own contacts."),
-    ("import", "import", "Import contacts",
-     "Start a book from a vCard (.vcf) or CSV export of your address book."),
-    ("mailbox", "mailbox", "Connect a mailbox",
-     "Start a book that fills itself from Exchange, IMAP or a CalDAV calendar."),
+    (
+        "import",
+        "import",
+        "Import contacts",
+        "Start a book from a vCard (.vcf) or CSV export of your address book.",
+    ),
+    (
+        "mailbox",
+        "mailbox",
+        "Connect a mailbox",
+        "Start a book that fills itself from Exchange, IMAP or a CalDAV calendar.",
+    ),
 )
 
 
@@ -67,7 +79,8 @@ class WelcomeScreen(QWidget):
             wrap=True,
         )
         subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        subtitle.setMaximumWidth(560)
+        subtitle.setFixedWidth(560)
+        subtitle.setMinimumHeight(subtitle.heightForWidth(560))
         column.addWidget(subtitle, 0, Qt.AlignmentFlag.AlignHCenter)
         self.error = label("", "error", wrap=True)
         self.error.setObjectName("welcomeError")
@@ -97,8 +110,9 @@ class WelcomeScreen(QWidget):
         column.addWidget(self.progress_box)
         other = QHBoxLayout()
         other.addStretch(1)
-        other.addWidget(button("Open a book file…", window.choose_book, kind="flat",
-                               icon_name="folder"))
+        other.addWidget(
+            button("Open a book file…", window.choose_book, kind="flat", icon_name="folder")
+        )
         other.addStretch(1)
         column.addLayout(other)
         self.location = label("", "small")
@@ -115,7 +129,9 @@ class WelcomeScreen(QWidget):
         choice.setObjectName(f"welcome-{key}")
         choice.setCursor(Qt.CursorShape.PointingHandCursor)
         choice.setMinimumSize(330, 96)
-        choice.setStyleSheet("QPushButton { text-align: left; padding: 14px; border-radius: 12px; }")
+        choice.setStyleSheet(
+            "QPushButton { text-align: left; padding: 14px; border-radius: 12px; }"
+        )
         layout = QHBoxLayout(choice)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(14)
