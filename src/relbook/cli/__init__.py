@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "search",
     "backup",
     "doctor",
+    "screenshot",
 )
 
 EXIT_OK = 0

@@ -19,19 +19,24 @@ if TYPE_CHECKING:
     from relbook.services.affiliations import AffiliationService
     from relbook.services.companies import CompanyService
     from relbook.services.contacts import ContactService
+    from relbook.services.demo import DemoService
     from relbook.services.deals import DealService
     from relbook.services.dedupe import DedupeService
     from relbook.services.feedback import FeedbackService
     from relbook.services.fields import FieldService
+    from relbook.services.file_import import FileImportService
     from relbook.services.insight import InsightService
     from relbook.services.interactions import InteractionService
     from relbook.services.lists import ListService
     from relbook.services.maintenance import MaintenanceService
     from relbook.services.merge import MergeService
+    from relbook.services.messages import MessageService
     from relbook.services.myday import MyDayService
     from relbook.services.notes import NoteService
     from relbook.services.people import PeopleService
     from relbook.services.pipelines import PipelineService
+    from relbook.services.relink import RelinkService
+    from relbook.services.review import ReviewService
     from relbook.services.search import SearchService
     from relbook.services.settings import SettingsService
     from relbook.services.sharing import SharingService
@@ -183,6 +188,36 @@ class Services:
         from relbook.services.maintenance import MaintenanceService
 
         return MaintenanceService(self)
+
+    @cached_property
+    def demo(self) -> DemoService:
+        from relbook.services.demo import DemoService
+
+        return DemoService(self)
+
+    @cached_property
+    def review(self) -> ReviewService:
+        from relbook.services.review import ReviewService
+
+        return ReviewService(self)
+
+    @cached_property
+    def relink(self) -> RelinkService:
+        from relbook.services.relink import RelinkService
+
+        return RelinkService(self)
+
+    @cached_property
+    def messages(self) -> MessageService:
+        from relbook.services.messages import MessageService
+
+        return MessageService(self)
+
+    @cached_property
+    def file_import(self) -> FileImportService:
+        from relbook.services.file_import import FileImportService
+
+        return FileImportService(self)
 
     @cached_property
     def secrets(self) -> SecretStore:
