@@ -28,12 +28,23 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # The FTS5 tables and their shadow tables are kept by storage/search_ddl.py, not by
+    # the models: autogenerate must neither drop nor create them.
+    return not (
+        type_ == "table" and reflected and compare_to is None and (name or "").startswith("fts_")
+    )
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
