@@ -231,6 +231,10 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, spec.id)
             item.setToolTip(f"{spec.title}  ({spec.shortcut})" if spec.shortcut else spec.title)
             self.nav.addItem(item)
+            if spec.id == "review" and self.ctx is not None:
+                from relbook.ui.views.review import SidebarCount
+
+                self.review_count = SidebarCount(self.ctx, item, spec.title, self.nav)
         self.nav.currentItemChanged.connect(self._nav_changed)
         side.addWidget(self.nav, 1)
         settings_button = QPushButton("  Settings")
@@ -685,10 +689,7 @@ def _dropped_files(event: Any) -> list[Path]:
     mime = event.mimeData()
     if mime is None or not mime.hasUrls():
         return []
-    files = []
-    for url in mime.urls():
-        if url.isLocalFile():
-            path = Path(url.toLocalFile())
-            if path.suffix.lower() in IMPORTABLE or path.is_dir():
-                files.append(path)
-    return files
+    # Any local file or folder: the import recognises mail, mbox, Maildir, .ics, .vcf
+    # and .csv by their content and reports everything else by name (Maildir files have
+    # no extension, so filtering by IMPORTABLE here would drop them).
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
