@@ -72,6 +72,21 @@ class ColdCheck:
             f"silent for {self.silence_days:.0f}"
         )
 
+    def explain(self) -> str:
+        factor = self.threshold_days / self.rhythm_days if self.rhythm_days else 0.0
+        verdict = {
+            ColdState.WARM: "within the rhythm",
+            ColdState.GOING_COLD: "going cold",
+            ColdState.DORMANT: "gone cold (dormant)",
+        }[self.state]
+        return (
+            f"Going cold: silent {self.silence_days:.0f} days against a threshold of "
+            f"{factor:g} × rhythm {self.rhythm_days:.0f} days = {self.threshold_days:.0f} days "
+            f"(dormant after {self.dormant_after_days:.0f}) → {verdict}; urgency "
+            f"min(3, {self.silence_days:.0f} / {self.threshold_days:.0f}) = "
+            f"{cold_urgency(self):.2f}"
+        )
+
 
 def dormant_after(threshold_days: float) -> float:
     return max(DORMANT_MIN_DAYS, 2 * threshold_days)
@@ -148,6 +163,23 @@ class DueCheck:
             return f"keep in touch {self.cadence.label}; never contacted"
         return f"keep in touch {self.cadence.label}; last touch {self.silence_days:.0f} days ago"
 
+    def explain(self) -> str:
+        since = (
+            "never contacted: due a cadence after they were added"
+            if self.silence_days is None
+            else f"last touch {self.silence_days:.0f} days ago"
+        )
+        state = (
+            f"due for {self.overdue_days:.0f} days"
+            if self.is_due
+            else f"due in {-self.overdue_days:.0f} days"
+        )
+        return (
+            f"Keep in touch {self.cadence.label}; {since} → {state}; urgency "
+            f"1 + min(2, {max(0.0, self.overdue_days):.0f} overdue / {self.cadence.days}) = "
+            f"{self.urgency:.2f}"
+        )
+
 
 def due_check(
     last_touch_at: datetime | None,
@@ -180,6 +212,17 @@ def value_weight(value_minor: int | None, currency: str = "EUR") -> float:
     return 1.0 + math.log10(1.0 + major / 1000.0)
 
 
+def explain_value_weight(value_minor: int | None, currency: str = "EUR") -> str:
+    """The value weight with its input: "1 + log10(1 + 125,000 / 1,000) = 3.10"."""
+    if not value_minor or value_minor <= 0:
+        return "value weight 1 (no value at stake)"
+    major = value_minor / 10 ** minor_digits(currency)
+    return (
+        f"value weight 1 + log10(1 + {major:,.0f} / 1,000) = "
+        f"{value_weight(value_minor, currency):.2f}"
+    )
+
+
 def account_value(current_minor: int | None, potential_minor: int | None) -> int:
     return max(current_minor or 0, potential_minor or 0)
 
@@ -197,6 +240,14 @@ class StuckDeal:
     def urgency(self) -> float:
         over = self.days_in_stage - self.stale_after_days
         return 1 + min(2.0, max(0.0, over) / max(1, self.stale_after_days))
+
+    def explain(self) -> str:
+        over = max(0.0, self.days_in_stage - self.stale_after_days)
+        return (
+            f"Stuck: {self.days_in_stage:.0f} days in the stage, limit "
+            f"{self.stale_after_days}; urgency 1 + min(2, {over:.0f} over / "
+            f"{self.stale_after_days}) = {self.urgency:.2f}"
+        )
 
 
 def stuck_check(

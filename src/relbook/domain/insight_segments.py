@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from statistics import median
 
+from relbook.domain.money import format_money
+
 EMAIL_MINUTES = 5
 CALL_DEFAULT_MINUTES = 15
 MEETING_DEFAULT_MINUTES = 60
@@ -86,3 +88,29 @@ def classify(current_minor: int, headroom_minor: int, hours: float, t: Threshold
     if high_value:
         return Cluster.MAINTAIN
     return Cluster.RETHINK if high_effort else Cluster.NURTURE
+
+
+def explain_cluster(
+    current_minor: int,
+    headroom_minor: int,
+    hours: float,
+    t: Thresholds,
+    currency: str = "EUR",
+) -> str:
+    """Why an account sits in its cluster: each measure against its median line."""
+
+    def side(high: bool) -> str:
+        return "high" if high else "low"
+
+    high_headroom = headroom_minor > 0 and headroom_minor >= t.headroom_minor
+    high_value = current_minor > 0 and current_minor >= t.current_minor
+    high_effort = hours > 0 and hours >= t.effort_hours
+    cluster = classify(current_minor, headroom_minor, hours, t)
+    return (
+        f"Headroom {format_money(headroom_minor, currency)} ({side(high_headroom)}; median "
+        f"{format_money(round(t.headroom_minor), currency)}) · current value "
+        f"{format_money(current_minor, currency)} ({side(high_value)}; median "
+        f"{format_money(round(t.current_minor), currency)}) · effort {hours:.1f} h "
+        f"({side(high_effort)}; median {t.effort_hours:.1f} h) → {cluster.value}: "
+        f"{CLUSTER_ADVICE[cluster]}"
+    )

@@ -113,6 +113,7 @@ class Component:
     detail: str  # the input in words: "12 days since the last touch"
     points: float
     max_points: float
+    formula: str = ""  # how the points follow from the input: "35 × 0.5^(12 / 30)"
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,12 @@ class Strength:
     components: tuple[Component, ...]
 
     def explain(self) -> str:
-        lines = [f"Strength {self.score:.0f} of 100:"]
-        lines += [
-            f"  {c.label}: {c.points:.1f} of {c.max_points:.0f} — {c.detail}"
-            for c in self.components
-        ]
+        lines = [f"Strength {self.score:.0f} of 100 = the sum of:"]
+        for c in self.components:
+            line = f"  {c.label}: {c.points:.1f} of {c.max_points:.0f} — {c.detail}"
+            if c.formula:
+                line += f"\n      {c.formula} = {c.points:.1f}"
+            lines.append(line)
         return "\n".join(lines)
 
 
@@ -205,30 +207,37 @@ def _half_life(days: float, half_life: float) -> float:
     return float(0.5 ** (max(0.0, days) / half_life))
 
 
+def _num(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
 def strength(inputs: TouchInputs, now: datetime, entity_type: str = "person") -> Strength:
-    """The 0–100 score with its components (see the module doc for the table)."""
+    """The 0–100 score with its components (see the module doc for the table); each
+    component carries its input in words and the formula that turned it into points."""
     weights = WEIGHTS[entity_type]
     parts: list[Component] = []
 
+    top = weights["recency"]
     if inputs.last_touch_at is None:
         silence = math.inf
         recency_detail = "never touched"
         recency_points = 0.0
+        recency_formula = "no touch: 0"
     else:
         silence = max(0.0, days_between(inputs.last_touch_at, now))
         recency_detail = f"{silence:.0f} days since the last touch"
-        recency_points = weights["recency"] * _half_life(silence, RECENCY_HALF_LIFE)
+        recency_points = top * _half_life(silence, RECENCY_HALF_LIFE)
+        recency_formula = (
+            f"{_num(top)} × 0.5^({silence:.0f} days / {RECENCY_HALF_LIFE:.0f})"
+            " — halves every 30 days of silence"
+        )
     parts.append(
         Component(
-            "recency",
-            "Recency",
-            silence,
-            recency_detail,
-            recency_points,
-            weights["recency"],
+            "recency", "Recency", silence, recency_detail, recency_points, top, recency_formula
         )
     )
 
+    top = weights["frequency"]
     per_month = frequency_per_month(inputs, now)
     parts.append(
         Component(
@@ -236,11 +245,14 @@ def strength(inputs: TouchInputs, now: datetime, entity_type: str = "person") ->
             "Frequency",
             per_month,
             f"{per_month:.1f} touch days a month (full marks at {FULL_FREQUENCY_PER_MONTH:.0f})",
-            weights["frequency"] * min(1.0, per_month / FULL_FREQUENCY_PER_MONTH),
-            weights["frequency"],
+            top * min(1.0, per_month / FULL_FREQUENCY_PER_MONTH),
+            top,
+            f"{_num(top)} × min(1, {per_month:.2f} / {FULL_FREQUENCY_PER_MONTH:.0f}) — touch "
+            "days a month over the last half-year, recent months weighing more",
         )
     )
 
+    top = weights["reciprocity"]
     share = reciprocity(inputs)
     parts.append(
         Component(
@@ -251,31 +263,37 @@ def strength(inputs: TouchInputs, now: datetime, entity_type: str = "person") ->
             if share is None
             else f"{share:.0%} of touches from them ({inputs.inbound_count} in, "
             f"{inputs.outbound_count} out of {inputs.touch_count})",
-            0.0 if share is None else weights["reciprocity"] * min(1.0, 2 * share),
-            weights["reciprocity"],
+            0.0 if share is None else top * min(1.0, 2 * share),
+            top,
+            "no touches: 0"
+            if share is None
+            else f"{_num(top)} × min(1, 2 × {share:.2f}) — full marks when half the touches "
+            "come from them; meetings and undirected calls count half for each side",
         )
     )
 
+    top = weights["two_way"]
     if inputs.last_two_way_at is None:
         two_way_days = math.inf
         two_way_detail = "they never wrote, met or spoke with us"
         two_way_points = 0.0
+        two_way_formula = "never two-way: 0"
     else:
         two_way_days = max(0.0, days_between(inputs.last_two_way_at, now))
         two_way_detail = f"{two_way_days:.0f} days since they last wrote, met or spoke with us"
-        two_way_points = weights["two_way"] * _half_life(two_way_days, TWO_WAY_HALF_LIFE)
+        two_way_points = top * _half_life(two_way_days, TWO_WAY_HALF_LIFE)
+        two_way_formula = (
+            f"{_num(top)} × 0.5^({two_way_days:.0f} days / {TWO_WAY_HALF_LIFE:.0f})"
+            " — halves every 60 days"
+        )
     parts.append(
         Component(
-            "two_way",
-            "Two-way",
-            two_way_days,
-            two_way_detail,
-            two_way_points,
-            weights["two_way"],
+            "two_way", "Two-way", two_way_days, two_way_detail, two_way_points, top, two_way_formula
         )
     )
 
-    if weights["breadth"]:
+    top = weights["breadth"]
+    if top:
         parts.append(
             Component(
                 "breadth",
@@ -283,9 +301,30 @@ def strength(inputs: TouchInputs, now: datetime, entity_type: str = "person") ->
                 float(inputs.engaged_people),
                 f"{inputs.engaged_people} people there we really talk to (full marks at "
                 f"{FULL_BREADTH})",
-                weights["breadth"] * min(1.0, inputs.engaged_people / FULL_BREADTH),
-                weights["breadth"],
+                top * min(1.0, inputs.engaged_people / FULL_BREADTH),
+                top,
+                f"{_num(top)} × min(1, {inputs.engaged_people} / {FULL_BREADTH}) — people with "
+                f"a two-way touch in the last {BREADTH_WINDOW_DAYS} days",
             )
         )
     score = round(min(100.0, sum(p.points for p in parts)), 1)
     return Strength(score, tuple(parts))
+
+
+def explain_trend(inputs: TouchInputs, now: datetime) -> str:
+    """The trend verdict with the two rates and the ratio behind it."""
+    verdict = trend(inputs, now)
+    if verdict is Trend.NONE:
+        return "Trend: none — never touched."
+    if verdict is Trend.NEW:
+        return (
+            f"Trend: new — {inputs.touch_days} touch day(s); {MIN_TREND_DAYS} are needed to "
+            "tell warming from cooling."
+        )
+    short, long = trend_rates(inputs, now)
+    ratio = short / long if long > 0 else 1.0
+    return (
+        f"Trend: {verdict.value} — recent rate {short:.2f} vs half-year rate {long:.2f} touch "
+        f"days a month: ratio {ratio:.2f} (≥ {WARMING_RATIO} warming, ≤ {COOLING_RATIO} "
+        "cooling, else steady)."
+    )

@@ -28,6 +28,7 @@ from relbook.domain.insight import (
     cold_urgency,
     due_check,
     effective_cadence,
+    explain_value_weight,
     is_dormant_for_learned,
     stuck_check,
     value_weight,
@@ -38,6 +39,7 @@ from relbook.domain.scoring import (
     DAY_MS,
     Strength,
     Trend,
+    explain_trend,
     frequency_per_month,
     reciprocity,
     strength,
@@ -85,6 +87,13 @@ class ValueAtStake:
         if self.account_minor:
             parts.append(f"account value {format_money(self.account_minor, self.currency)}")
         return " + ".join(parts)
+
+    def explain(self) -> str:
+        """What is at stake and the weight it gives: "open deals 20,000 EUR + account
+        value 90,000 EUR → value weight 1 + log10(1 + 110,000 / 1,000) = 3.04"."""
+        return (
+            f"At stake: {self.describe()} → {explain_value_weight(self.total_minor, self.currency)}"
+        )
 
 
 class ValueIndex:
@@ -186,6 +195,7 @@ class Relationship:
     strength: Strength  # .score and .components (inputs and points): explain()
     trend: Trend
     trend_rates: tuple[float, float]  # (recent, half-year) touch days a month behind trend
+    trend_explained: str  # the verdict with its rates and ratio
     engaged: tuple[Ref, ...]  # companies: people there we really talk to (breadth)
     cadence: Cadence | None  # people: keep-in-touch cadence (set or learned)
     due: DueCheck | None
@@ -196,6 +206,49 @@ class Relationship:
     @property
     def breadth(self) -> int:
         return len(self.engaged)
+
+    def explain(self) -> str:
+        """Every metric with its inputs and formula, as lines of text (the "why" panel)."""
+        lines = [self.strength.explain(), ""]
+        if self.last_touch_at is None:
+            lines.append("Never touched: no interaction with them has been captured yet.")
+        else:
+            lines.append(
+                f"Touches: {self.touch_count} on {self.touch_days} distinct days "
+                f"({self.inbound_count} from them, {self.outbound_count} from us); "
+                f"{self.frequency_per_month:.1f} touch days a month."
+            )
+        if self.rhythm_days is not None:
+            drift = self.drift_days or 0.0
+            lines.append(
+                f"Rhythm: usually every {self.rhythm_days:.0f} days (median of the last gaps "
+                f"between touch days); silent {self.silence_days or 0:.0f} days, "
+                + (
+                    f"{drift:.0f} days later than usual."
+                    if drift > 0
+                    else f"{-drift:.0f} days inside the rhythm."
+                )
+            )
+        else:
+            lines.append("Rhythm: not known yet (needs three touch days).")
+        lines.append(f"Reciprocity: {self.reciprocity_label}.")
+        lines.append(self.trend_explained)
+        if self.cold is not None:
+            lines.append(self.cold.explain())
+        if self.entity_type == "company":
+            names = ", ".join(r.name for r in self.engaged[:8]) or "nobody"
+            lines.append(
+                f"Breadth: {self.breadth} people there with a two-way touch in the last "
+                f"{BREADTH_WINDOW_DAYS} days: {names}."
+            )
+        if self.due is not None:
+            lines.append(self.due.explain())
+        elif self.entity_type == "person":
+            lines.append("Keep in touch: no cadence (set one, or it is learned from the rhythm).")
+        if self.snoozed_until is not None:
+            lines.append(f"Snoozed until {self.snoozed_until:%Y-%m-%d}.")
+        lines.append(self.value.explain())
+        return "\n".join(lines)
 
 
 def _reciprocity_label(share: float | None) -> str:
@@ -296,6 +349,7 @@ def relationship(
         strength=strength(inputs, now, kind),
         trend=trend(inputs, now),
         trend_rates=trend_rates(inputs, now),
+        trend_explained=explain_trend(inputs, now),
         engaged=engaged,
         cadence=cadence,
         due=due,
@@ -329,6 +383,13 @@ class ColdEntry:
         if self.value.total_minor:
             text += f"; at stake: {self.value.describe()}"
         return text
+
+    def explain(self) -> str:
+        return (
+            f"{self.check.explain()}\n{self.value.explain()}\n"
+            f"Score: urgency {cold_urgency(self.check):.2f} × value weight "
+            f"{self.value.weight:.2f} = {self.score:.2f}"
+        )
 
 
 def _cold_filter(alias: str) -> str:
@@ -417,6 +478,13 @@ class DueEntry:
     def reason(self) -> str:
         return self.check.reason
 
+    def explain(self) -> str:
+        return (
+            f"{self.check.explain()}\n{self.value.explain()}\n"
+            f"Score: urgency {self.check.urgency:.2f} × value weight {self.value.weight:.2f} "
+            f"= {self.score:.2f} (the list itself runs most overdue first)"
+        )
+
 
 def due(
     db: sqlite3.Connection,
@@ -486,6 +554,7 @@ class Reason:
     kind: str  # due / going_cold / stuck_deal
     text: str
     urgency: float  # 1–3
+    formula: str = ""  # how the urgency was computed
 
 
 @dataclass(frozen=True)
@@ -506,6 +575,15 @@ class NextContact:
         if self.value.total_minor:
             text += f" — at stake: {self.value.describe()}"
         return text
+
+    def explain(self) -> str:
+        lines = [r.formula or f"{r.text}: urgency {r.urgency:.2f}" for r in self.reasons]
+        lines.append(self.value.explain())
+        urgencies = " + ".join(f"{r.urgency:.2f}" for r in self.reasons)
+        lines.append(
+            f"Score: ({urgencies}) × value weight {self.value.weight:.2f} = {self.score:.2f}"
+        )
+        return "\n".join(lines)
 
 
 @dataclass
@@ -623,16 +701,25 @@ def next_contacts(
     for entry in due(db, now, factor, currency, limit=None):
         candidate(
             "person", entry.id, entry.name, entry.company, entry.last_touch_at
-        ).reasons.append(Reason("due", entry.check.reason, entry.check.urgency))
+        ).reasons.append(
+            Reason("due", entry.check.reason, entry.check.urgency, entry.check.explain())
+        )
     for cold in going_cold(db, now, factor, currency, limit=None):
         candidate("person", cold.id, cold.name, cold.company, cold.last_touch_at).reasons.append(
-            Reason("going_cold", "going cold: " + cold.check.reason, cold_urgency(cold.check))
+            Reason(
+                "going_cold",
+                "going cold: " + cold.check.reason,
+                cold_urgency(cold.check),
+                cold.check.explain(),
+            )
         )
     stuck = stuck_deals(db, now)
     contacts = _deal_contacts(db, [s.deal.id for s in stuck])
     snoozed = _snoozed(db, now, [pid for pid, _ in contacts.values()])
     for row in stuck:
-        reason = Reason("stuck_deal", row.reason, row.check.urgency)
+        reason = Reason(
+            "stuck_deal", row.reason, row.check.urgency, f"{row.reason}. {row.check.explain()}"
+        )
         contact = contacts.get(row.deal.id)
         if contact and contact[0] not in snoozed:
             found = candidate("person", contact[0], contact[1], row.company, None)

@@ -16,6 +16,7 @@ from relbook.domain.insight_segments import (
     Thresholds,
     classify,
     effort_hours,
+    explain_cluster,
     headroom,
     thresholds,
 )
@@ -51,6 +52,20 @@ class Segments:
 
     def of(self, cluster: Cluster | str) -> tuple[SegmentPoint, ...]:
         return tuple(p for p in self.points if p.cluster == cluster)
+
+    def explain(self, point: SegmentPoint) -> str:
+        """Why the account is in its cluster, and how its effort was computed."""
+        return (
+            explain_cluster(
+                point.current_minor,
+                point.headroom_minor,
+                point.effort_hours,
+                self.thresholds,
+                point.currency,
+            )
+            + f"\nEffort: ({point.minutes} meeting and call minutes + 5 × {point.emails} "
+            f"e-mails) / 60 = {point.effort_hours:.1f} h over {self.months} months"
+        )
 
 
 def month_number(moment: datetime) -> int:
