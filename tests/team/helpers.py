@@ -17,11 +17,15 @@ from relbook.services.people import PersonDraft
 
 def account(services: Services, name: str = "Acme") -> dict[str, str]:
     """A company with a person, a deal, a public and a private note, a call, feedback."""
-    company = services.companies.create(CompanyDraft(name=name, domains=[f"{name.lower()}.example"]))
+    company = services.companies.create(
+        CompanyDraft(name=name, domains=[f"{name.lower()}.example"])
+    )
     person = services.people.create(
         PersonDraft(given_name="Ann", family_name=name, company_id=company, title="Buyer")
     )
-    deal = services.deals.create(DealDraft(title=f"{name} renewal", company_id=company, amount="1000"))
+    deal = services.deals.create(
+        DealDraft(title=f"{name} renewal", company_id=company, amount="1000")
+    )
     note = services.notes.create(NoteDraft(body=f"{name} likes bundles", company_id=company))
     secret = services.notes.create(
         NoteDraft(body=f"{name} budget is secret", private=True, company_id=company)
@@ -30,8 +34,13 @@ def account(services: Services, name: str = "Acme") -> dict[str, str]:
         LogDraft(kind="call", subject="Pricing call", body="They want 10% off", person_ids=[person])
     )
     feedback = services.feedback.create(
-        FeedbackDraft(topic="price", subject="Widget", sentiment="negative", quote="too pricey",
-                      company_id=company)
+        FeedbackDraft(
+            topic="price",
+            subject="Widget",
+            sentiment="negative",
+            quote="too pricey",
+            company_id=company,
+        )
     )
     return {
         "company": company,
@@ -56,7 +65,9 @@ def server_items(admin_dsn: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def local_live(services: Services, table: str, entity_id: str) -> bool:
-    row = services.book.reader().execute(
-        f"SELECT deleted_at FROM {table} WHERE id = ?", (entity_id,)
-    ).fetchone()
+    row = (
+        services.book.reader()
+        .execute(f"SELECT deleted_at FROM {table} WHERE id = ?", (entity_id,))
+        .fetchone()
+    )
     return row is not None and row[0] is None

@@ -32,6 +32,7 @@ from relbook.credentials import SessionSecretStore
 from relbook.domain.clock import FixedClock
 from relbook.services.companies import CompanyDraft
 from relbook.services.context import Services
+from relbook.services.deals import DealDraft
 from relbook.services.interactions import LogDraft
 from relbook.services.notes import NoteDraft
 from relbook.services.people import PersonDraft
@@ -152,6 +153,23 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
                 PersonDraft(given_name=name, family_name="Test", company_id=company)
             )
 
+        @rule(c=CLIENTS, data=st.data(), amount=st.sampled_from(("100", "250")))
+        def create_deal(self, c: int, data: st.DataObject, amount: str) -> None:
+            rep = self.reps[c]
+            companies = rep.live("company")
+            company = data.draw(st.sampled_from(companies)) if companies else None
+            rep.services.deals.create(DealDraft(title="Deal", company_id=company, amount=amount))
+
+        @rule(c=CLIENTS, data=st.data(), amount=st.sampled_from(("300", "400")))
+        def edit_deal(self, c: int, data: st.DataObject, amount: str) -> None:
+            rep = self.reps[c]
+            deals = rep.live("deal")
+            if not deals:
+                return
+            draft = rep.services.deals.draft(data.draw(st.sampled_from(deals)))
+            draft.amount = amount
+            rep.services.deals.update(draft)
+
         @rule(c=CLIENTS, data=st.data(), private=st.booleans())
         def add_note(self, c: int, data: st.DataObject, private: bool) -> None:
             rep = self.reps[c]
@@ -204,14 +222,17 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
             draft.about = value
             rep.services.people.update(draft)
 
-        @rule(c=CLIENTS, data=st.data(), table=st.sampled_from(("person", "note", "company")))
+        @rule(
+            c=CLIENTS, data=st.data(), table=st.sampled_from(("person", "note", "company", "deal"))
+        )
         def delete(self, c: int, data: st.DataObject, table: str) -> None:
             rep = self.reps[c]
             ids = rep.live(table)
             if not ids:
                 return
             target = data.draw(st.sampled_from(ids))
-            service = {"person": "people", "note": "notes", "company": "companies"}[table]
+            service = {"person": "people", "note": "notes", "company": "companies", "deal": "deals"}
+            service = service[table]
             if rep.tracked_live((table, target)):
                 rep.team_deleted.add((table, target))
             getattr(rep.services, service).delete([target])
@@ -223,6 +244,7 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
             rep = self.reps[c]
             roots = [("company", i) for i in rep.live("company")]
             roots += [("person", i) for i in rep.live("person")]
+            roots += [("deal", i) for i in rep.live("deal")]
             if not roots:
                 return
             kind, target = data.draw(st.sampled_from(roots))
@@ -250,8 +272,9 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
             rep = self.reps[c]
             rep.offline = not rep.offline
             port = rep.dsn.split("port=")[1].split()[0]
-            rep.set_dsn(rep.dsn.replace(f"port={port}", f"port={free_port()}") if rep.offline
-                        else rep.dsn)
+            rep.set_dsn(
+                rep.dsn.replace(f"port={port}", f"port={free_port()}") if rep.offline else rep.dsn
+            )
 
         @rule(c=CLIENTS)
         def sync(self, c: int) -> None:
@@ -282,8 +305,12 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
             with rep.connection() as conn:
                 for _ in range(2):
                     team_sync.pull(
-                        rep.services.book, conn, rep.team_id, team_sync.SyncReport(),
-                        confirm=True, save_cursor=False,
+                        rep.services.book,
+                        conn,
+                        rep.team_id,
+                        team_sync.SyncReport(),
+                        confirm=True,
+                        save_cursor=False,
                     )
 
         # ------------------------------------------------------------------ settle
@@ -315,9 +342,6 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
                 k: v for k, v in server_items(team_db.admin_dsn).items() if v["team"] == team_id
             }
             marks = _marks(team_db, team_id)
-            with open("/tmp/conv.log", "a") as log:  # DEBUG
-                log.write(f"{len(items)} {sum(i['state'] == 'live' for i in items.values())} "  # DEBUG
-                          f"{[len(r.services.team.conflicts()) for r in self.reps]}\n")  # DEBUG
             views = {rep.role: team_sync.team_view(rep.reader) for rep in self.reps}
             for rep in self.reps:
                 view = views[rep.role]
@@ -343,10 +367,19 @@ def test_three_reps_converge(team_db: TeamDb, tmp_path: Path, template_book: Pat
                 if item["state"] != "live":
                     assert item["data"] == {}
                     continue
-                assert any(
-                    key in views[r.role].closure and r.role in marks.get(key, ())
+                sharers = [
+                    views[r.role].closure[key]
                     for r in self.reps
-                ), ("nobody shares", key)
+                    if key in views[r.role].closure and r.role in marks.get(key, ())
+                ]
+                assert sharers, ("nobody shares", key)
+                # Nothing beyond the most generous sharer's level is on the server (an
+                # interaction shared at "metadata" carries no subject or text).
+                allowed = set(SPECS[key[0]].names)
+                if key[0] == "interaction":
+                    top = max(sharers, key=LEVELS.index)
+                    allowed = set(SPECS[key[0]].names_at(top))
+                assert set(item["data"]) <= allowed, ("beyond its level", key, item["data"])
                 for rep in self.reps:
                     tracked = views[rep.role].tracked.get(key)
                     fork = tracked is None and read_local(rep.reader, key[0], [key[1]])

@@ -104,17 +104,46 @@ def world(pg_server: PgServer) -> Iterator[World]:
             conn,
             report.team_id,
             [
-                protocol.Mutation(mutation, "company", shared, "upsert", 0,
-                                  {"name": fc(None, "Acme")}, "metadata", full=True),
-                protocol.Mutation(new_id(), "company", bare, "upsert", 0,
-                                  {"name": fc(None, "Bare")}, None, full=True),
+                protocol.Mutation(
+                    mutation,
+                    "company",
+                    shared,
+                    "upsert",
+                    0,
+                    {"name": fc(None, "Acme")},
+                    "metadata",
+                    full=True,
+                ),
+                protocol.Mutation(
+                    new_id(),
+                    "company",
+                    bare,
+                    "upsert",
+                    0,
+                    {"name": fc(None, "Bare")},
+                    None,
+                    full=True,
+                ),
             ],
         )
     with world.connect("carol") as conn:
         south = conn.execute("SELECT id::text FROM relbook.team").fetchone()[0]
-        protocol.push(conn, south, [protocol.Mutation(new_id(), "company", new_id(), "upsert", 0,
-                                                      {"name": fc(None, "South Co")}, "metadata",
-                                                      full=True)])
+        protocol.push(
+            conn,
+            south,
+            [
+                protocol.Mutation(
+                    new_id(),
+                    "company",
+                    new_id(),
+                    "upsert",
+                    0,
+                    {"name": fc(None, "South Co")},
+                    "metadata",
+                    full=True,
+                )
+            ],
+        )
     yield world
     with psycopg.connect(pg_server.admin_dsn(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -128,16 +157,19 @@ def _statement(w: World, table: str, op: str) -> tuple[str, tuple[object, ...]]:
     return {
         ("team", "select"): ("SELECT 1 FROM relbook.team WHERE id = %s", (north,)),
         ("team", "insert"): (
-            "INSERT INTO relbook.team (id, name) VALUES (%s, 'rogue')", (new_id(),)
+            "INSERT INTO relbook.team (id, name) VALUES (%s, 'rogue')",
+            (new_id(),),
         ),
         ("team", "update"): ("UPDATE relbook.team SET name = name WHERE id = %s", (north,)),
         ("team", "delete"): ("DELETE FROM relbook.team WHERE id = %s", (north,)),
         ("rep", "select"): ("SELECT 1 FROM relbook.rep WHERE role_name = %s", (alice,)),
         ("rep", "insert"): (
-            "INSERT INTO relbook.rep (role_name, team_id) VALUES ('ghost', %s)", (north,)
+            "INSERT INTO relbook.rep (role_name, team_id) VALUES ('ghost', %s)",
+            (north,),
         ),
         ("rep", "update"): (
-            "UPDATE relbook.rep SET display_name = 'X' WHERE role_name = %s", (alice,)
+            "UPDATE relbook.rep SET display_name = 'X' WHERE role_name = %s",
+            (alice,),
         ),
         ("rep", "delete"): ("DELETE FROM relbook.rep WHERE role_name = %s", (alice,)),
         ("item", "select"): ("SELECT 1 FROM relbook.item WHERE id = %s", (w.shared_item,)),
@@ -147,11 +179,13 @@ def _statement(w: World, table: str, op: str) -> tuple[str, tuple[object, ...]]:
             (north, new_id()),
         ),
         ("item", "update"): (
-            "UPDATE relbook.item SET version = version + 1 WHERE id = %s", (w.shared_item,)
+            "UPDATE relbook.item SET version = version + 1 WHERE id = %s",
+            (w.shared_item,),
         ),
         ("item", "delete"): ("DELETE FROM relbook.item WHERE id = %s", (w.shared_item,)),
         ("item_share", "select"): (
-            "SELECT 1 FROM relbook.item_share WHERE id = %s AND rep = %s", (w.shared_item, alice)
+            "SELECT 1 FROM relbook.item_share WHERE id = %s AND rep = %s",
+            (w.shared_item, alice),
         ),
         ("item_share", "insert"): (
             "INSERT INTO relbook.item_share (team_id, entity_type, id, rep, generation) "
@@ -163,10 +197,12 @@ def _statement(w: World, table: str, op: str) -> tuple[str, tuple[object, ...]]:
             (w.shared_item, alice),
         ),
         ("item_share", "delete"): (
-            "DELETE FROM relbook.item_share WHERE id = %s AND rep = %s", (w.shared_item, alice)
+            "DELETE FROM relbook.item_share WHERE id = %s AND rep = %s",
+            (w.shared_item, alice),
         ),
         ("mutation", "select"): (
-            "SELECT 1 FROM relbook.mutation WHERE mutation_id = %s", (w.mutation,)
+            "SELECT 1 FROM relbook.mutation WHERE mutation_id = %s",
+            (w.mutation,),
         ),
         ("mutation", "insert"): (
             "INSERT INTO relbook.mutation (team_id, rep, mutation_id, entity_type, entity_id, "
@@ -174,23 +210,26 @@ def _statement(w: World, table: str, op: str) -> tuple[str, tuple[object, ...]]:
             (north, alice, new_id(), w.shared_item),
         ),
         ("mutation", "update"): (
-            "UPDATE relbook.mutation SET status = 'x' WHERE mutation_id = %s", (w.mutation,)
+            "UPDATE relbook.mutation SET status = 'x' WHERE mutation_id = %s",
+            (w.mutation,),
         ),
         ("mutation", "delete"): (
-            "DELETE FROM relbook.mutation WHERE mutation_id = %s", (w.mutation,)
+            "DELETE FROM relbook.mutation WHERE mutation_id = %s",
+            (w.mutation,),
         ),
         ("schema_version", "select"): (
-            "SELECT 1 FROM relbook.schema_version WHERE version = 1", ()
+            "SELECT 1 FROM relbook.schema_version WHERE version = 1",
+            (),
         ),
         ("schema_version", "insert"): (
-            "INSERT INTO relbook.schema_version (version, name) VALUES (999, 'x')", ()
+            "INSERT INTO relbook.schema_version (version, name) VALUES (999, 'x')",
+            (),
         ),
         ("schema_version", "update"): (
-            "UPDATE relbook.schema_version SET name = name WHERE version = 1", ()
+            "UPDATE relbook.schema_version SET name = name WHERE version = 1",
+            (),
         ),
-        ("schema_version", "delete"): (
-            "DELETE FROM relbook.schema_version WHERE version = 1", ()
-        ),
+        ("schema_version", "delete"): ("DELETE FROM relbook.schema_version WHERE version = 1", ()),
     }[(table, op)]
 
 
@@ -238,3 +277,69 @@ def test_a_teammate_cannot_hide_a_row_by_moving_it(world: World) -> None:
             "UPDATE relbook.item SET team_id = %s, version = version + 1 WHERE id = %s",
             (south, world.shared_item),
         )
+
+
+def test_a_rep_cannot_write_into_another_team_even_as_itself(world: World) -> None:
+    """Carol (team south) names herself correctly but aims at team north: refused."""
+    carol = world.roles["carol"]
+    attempts = [
+        (
+            "INSERT INTO relbook.item (team_id, entity_type, id, version, data) "
+            "VALUES (%s, 'company', %s, 1, '{}')",
+            (world.north, new_id()),
+        ),
+        (
+            "INSERT INTO relbook.item_share (team_id, entity_type, id, rep, generation) "
+            "VALUES (%s, 'company', %s, %s, 1)",
+            (world.north, world.bare_item, carol),
+        ),
+        (
+            "INSERT INTO relbook.mutation (team_id, rep, mutation_id, entity_type, entity_id, "
+            "status) VALUES (%s, %s, %s, 'company', %s, 'applied')",
+            (world.north, carol, new_id(), world.shared_item),
+        ),
+    ]
+    with world.connect("carol") as conn:
+        for sql, params in attempts:
+            with (
+                pytest.raises(pg_errors.InsufficientPrivilege, match="row-level security"),
+                conn.transaction(force_rollback=True),
+            ):
+                conn.execute(sql, params)
+
+
+ESCAPES = {
+    "become the owner": "SET ROLE {owner}",
+    "switch off row-level security": "ALTER TABLE relbook.item DISABLE ROW LEVEL SECURITY",
+    "stop forcing it": "ALTER TABLE relbook.item NO FORCE ROW LEVEL SECURITY",
+    "add a permissive policy": "CREATE POLICY mine ON relbook.item FOR SELECT USING (true)",
+    "create a table in the team schema": "CREATE TABLE relbook.stash (x int)",
+    "empty a table": "TRUNCATE relbook.item",
+    "drop a table": "DROP TABLE relbook.mutation",
+    # GRANT without the right only warns; the DELETE after it is what must fail.
+    "grant itself more": "GRANT DELETE ON relbook.item TO CURRENT_USER; DELETE FROM relbook.item",
+    "redefine the team lookup": (
+        "CREATE OR REPLACE FUNCTION relbook.team_of(who name) RETURNS uuid "
+        "LANGUAGE sql AS 'SELECT NULL::uuid'"
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", sorted(ESCAPES))
+def test_a_rep_cannot_escape_row_level_security(world: World, attempt: str) -> None:
+    owner = world.roles["alice"].replace("_alice", "_owner")
+    sql = ESCAPES[attempt].format(owner=f'"{owner}"')
+    with (
+        world.connect("bob") as conn,
+        pytest.raises(pg_errors.InsufficientPrivilege),
+        conn.transaction(force_rollback=True),
+    ):
+        conn.execute(sql)
+
+
+def test_the_team_lookup_answers_only_for_the_session_role(world: World) -> None:
+    with world.connect("carol") as conn:
+        asked = conn.execute(
+            "SELECT relbook.team_of(%s), relbook.team_of(current_user)", (world.roles["alice"],)
+        ).fetchone()
+    assert asked[0] is None and asked[1] is not None and asked[1] != world.north

@@ -54,7 +54,12 @@ def test_init_creates_a_versioned_schema_owned_by_a_nologin_role(team_db: TeamDb
                WHERE n.nspname = 'relbook' AND c.relkind = 'r' ORDER BY 1"""
         ).fetchall()
     assert {t[0] for t in tables} == {
-        "item", "item_share", "mutation", "rep", "schema_version", "team",
+        "item",
+        "item_share",
+        "mutation",
+        "rep",
+        "schema_version",
+        "team",
     }
     assert all(owner == team_db.owner and rls and force for _n, owner, rls, force in tables)
 
@@ -91,9 +96,7 @@ def test_provisioning_needs_a_superuser(team_db: TeamDb) -> None:
     team_db.init("north")
     role = team_db.add_rep("alice")
     with pytest.raises(TeamError, match="needs a superuser"):
-        provision.init_server(
-            team_db.rep_dsn(role, password=team_db.password(role)), "south"
-        )
+        provision.init_server(team_db.rep_dsn(role, password=team_db.password(role)), "south")
 
 
 def test_the_client_refuses_roles_that_bypass_rls(
@@ -103,15 +106,18 @@ def test_the_client_refuses_roles_that_bypass_rls(
     alice = make_client("alice")
     services = alice.services
     with pytest.raises(UnsafeRole, match="superuser") as refused:
-        services.team.connect(team_db.server.dsn("postgres", team_db.dbname, sslmode="disable"),
-                              "postgres-test-password")
+        services.team.connect(
+            team_db.server.dsn("postgres", team_db.dbname, sslmode="disable"),
+            "postgres-test-password",
+        )
     assert "add-rep" in refused.value.remedy
 
     with team_db.admin() as conn:
-        conn.execute(f'CREATE ROLE "{team_db.prefix}_ops" LOGIN PASSWORD \'ops\' IN ROLE '
-                     f'"{team_db.owner}"')
-        conn.execute(f'CREATE ROLE "{team_db.prefix}_audit" LOGIN PASSWORD \'audit\' BYPASSRLS')
-        conn.execute(f'CREATE ROLE "{team_db.prefix}_guest" LOGIN PASSWORD \'guest\'')
+        conn.execute(
+            f'CREATE ROLE "{team_db.prefix}_ops" LOGIN PASSWORD \'ops\' IN ROLE "{team_db.owner}"'
+        )
+        conn.execute(f"CREATE ROLE \"{team_db.prefix}_audit\" LOGIN PASSWORD 'audit' BYPASSRLS")
+        conn.execute(f"CREATE ROLE \"{team_db.prefix}_guest\" LOGIN PASSWORD 'guest'")
     with pytest.raises(UnsafeRole, match="owner"):
         services.team.connect(team_db.rep_dsn(f"{team_db.prefix}_ops"), "ops")
     with pytest.raises(UnsafeRole, match="BYPASSRLS"):
@@ -151,9 +157,12 @@ def test_the_password_lives_in_the_keyring_never_in_the_book(
     assert store.get("team-server") == alice.password
     alice.services.close()
     assert alice.password.encode() not in alice.services.book.path.read_bytes()
-    dsn = open_book(alice.services.book.path, FixedClock(NOW)).reader().execute(
-        "SELECT dsn FROM team_link"
-    ).fetchone()[0]
+    dsn = (
+        open_book(alice.services.book.path, FixedClock(NOW))
+        .reader()
+        .execute("SELECT dsn FROM team_link")
+        .fetchone()[0]
+    )
     assert "password" not in dsn
 
 
@@ -176,12 +185,11 @@ def test_verify_full_checks_the_certificate_and_the_name(
     try:
         good = team_db.server.dsn(role, team_db.dbname, sslmode="verify-full", sslrootcert=ca)
         good = good.replace("host=127.0.0.1", "host=localhost")
-        wrong_name = team_db.server.dsn(role, team_db.dbname, sslmode="verify-full",
-                                        sslrootcert=ca)
+        wrong_name = team_db.server.dsn(role, team_db.dbname, sslmode="verify-full", sslrootcert=ca)
         other_ca, _cert, _key = _write_tls(tmp_path / "other")
         wrong_ca = good.replace(ca, str(other_ca))
 
-        with pytest.raises(TeamTlsError, match="127.0.0.1"):
+        with pytest.raises(TeamTlsError, match=r"127\.0\.0\.1"):
             services.team.connect(wrong_name, password)
         with pytest.raises(TeamTlsError, match="verify-full"):
             services.team.connect(wrong_ca, password)

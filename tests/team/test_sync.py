@@ -31,7 +31,9 @@ def rename(client: Client, company_id: str, **changes: object) -> None:
     client.services.companies.update(draft)
 
 
-def test_private_by_default_nothing_leaves_the_laptop(team_db: TeamDb, make_client: MakeClient) -> None:
+def test_private_by_default_nothing_leaves_the_laptop(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
     team_db.init()
     alice = make_client("alice")
     account(alice.services)
@@ -121,7 +123,9 @@ def test_same_field_first_write_wins_and_the_other_is_kept(
     assert alice.services.team.conflicts() == [] and bob.services.team.conflicts() == []
 
 
-def test_unsharing_withdraws_the_rows_from_the_team(team_db: TeamDb, make_client: MakeClient) -> None:
+def test_unsharing_withdraws_the_rows_from_the_team(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
     team_db.init()
     alice, bob = make_client("alice"), make_client("bob")
     ids = account(alice.services)
@@ -246,7 +250,9 @@ def _rep_connection(team_db: TeamDb, client: Client) -> psycopg.Connection:
     )
 
 
-def test_a_lost_acknowledgement_never_applies_twice(team_db: TeamDb, make_client: MakeClient) -> None:
+def test_a_lost_acknowledgement_never_applies_twice(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
     team_db.init()
     alice = make_client("alice")
     ids = account(alice.services)
@@ -280,7 +286,9 @@ def test_pages_delivered_twice_change_nothing(team_db: TeamDb, make_client: Make
     team_id = bob.services.book.reader().execute("SELECT team_id FROM team_link").fetchone()[0]
     with _rep_connection(team_db, bob) as conn:
         for _ in range(2):  # the first pull "crashes" before it stores its cursor
-            team_sync.pull(bob.services.book, conn, team_id, team_sync.SyncReport(), save_cursor=False)
+            team_sync.pull(
+                bob.services.book, conn, team_id, team_sync.SyncReport(), save_cursor=False
+            )
     version = bob.services.companies.detail(ids["company"]).version
     bob.sync()
     assert bob.services.companies.detail(ids["company"]).version == version == 1
@@ -334,9 +342,11 @@ def test_a_lower_interaction_level_takes_the_text_back(
     data = server_items(team_db.admin_dsn)[("interaction", ids["call"])]["data"]
     assert "body" not in data and "subject" not in data
     bob.sync()
-    row = bob.services.book.reader().execute(
-        "SELECT subject, body FROM interaction WHERE id = ?", (ids["call"],)
-    ).fetchone()
+    row = (
+        bob.services.book.reader()
+        .execute("SELECT subject, body FROM interaction WHERE id = ?", (ids["call"],))
+        .fetchone()
+    )
     assert row == ("", "")
 
 
@@ -370,7 +380,9 @@ def test_team_view_reads_what_was_shared(team_db: TeamDb, make_client: MakeClien
     alice.sync()
     bob.sync()
     # Bob talks to Alice's contact too, and shares his own account.
-    bob.services.interactions.log(LogDraft(kind="meeting", subject="Demo", person_ids=[ids["person"]]))
+    bob.services.interactions.log(
+        LogDraft(kind="meeting", subject="Demo", person_ids=[ids["person"]])
+    )
     bob.services.sharing.share("company", ids["company"], "metadata")
     other = account(bob.services, "Globex")
     bob.services.sharing.share("company", other["company"], "metadata")
@@ -389,4 +401,3 @@ def test_team_view_reads_what_was_shared(team_db: TeamDb, make_client: MakeClien
     assert (theme.topic, theme.subject, theme.mentions) == ("price", "Widget", 2)
     assert theme.reps == tuple(sorted((alice.role, bob.role)))
     assert set(theme.companies) == {"Acme", "Globex"}
-
