@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from relbook.ui.context import UiContext
 
 
+SCOPES = (
+    ("this item only", None),
+    ("this item, and always mail with the same address", "address"),
+    ("this item, and always mail with anyone at the same domain", "domain"),
+    ("this item, and always the rest of this thread", "thread"),
+)
+
+
 def relink_service(services: Any) -> Any:
     try:
         return services.relink
@@ -53,6 +61,14 @@ class RelinkDialog(QDialog):
             pick_row.addWidget(self.picker, 1)
             pick_row.addWidget(button("Link", self._link, kind="primary", icon_name="link"))
             layout.addLayout(pick_row)
+            scope_row = QHBoxLayout()
+            scope_row.addWidget(label("Linking or removing applies to", "muted"))
+            self.scope = QComboBox()
+            self.scope.setObjectName("relinkScope")
+            for text, scope in SCOPES:
+                self.scope.addItem(text, scope)
+            scope_row.addWidget(self.scope, 1)
+            layout.addLayout(scope_row)
         else:
             layout.addWidget(
                 label(
@@ -94,17 +110,36 @@ class RelinkDialog(QDialog):
                         icon_name="close",
                     )
                 )
+            if self.service is not None and link.excluded:
+                row.addWidget(
+                    button(
+                        "Put back",
+                        lambda _=False, item=link: self._restore(item),
+                        kind="flat",
+                        icon_name="undo",
+                    )
+                )
             self.rows.addLayout(row)
         if not detail.links:
             self.rows.addWidget(label("Not linked to anyone.", "muted"))
 
     def _unlink(self, link: Any) -> None:
         service, interaction_id = self.service, self.interaction_id
+        never = self.scope.currentData()
         self.ctx.write(
-            lambda: service.unlink(interaction_id, link.entity_type, link.entity_id),
+            lambda: service.unlink(interaction_id, link.entity_type, link.entity_id, never=never),
             lambda _r: self.load(),
             owner=self,
             label="unlink",
+        )
+
+    def _restore(self, link: Any) -> None:
+        service, interaction_id = self.service, self.interaction_id
+        self.ctx.write(
+            lambda: service.restore(interaction_id, link.entity_id),
+            lambda _r: self.load(),
+            owner=self,
+            label="restore link",
         )
 
     def _link(self) -> None:
@@ -113,8 +148,9 @@ class RelinkDialog(QDialog):
             return
         service, interaction_id = self.service, self.interaction_id
         kind, entity_id = self.kind.currentText(), self.picker.chosen_id
+        always = self.scope.currentData()
         self.ctx.write(
-            lambda: service.link(interaction_id, kind, entity_id),
+            lambda: service.link(interaction_id, kind, entity_id, always=always),
             lambda _r: self.load(),
             owner=self,
             label="link",
