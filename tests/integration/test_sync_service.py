@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from relbook.storage.book import open_book
 from tests.conftest import NOW
 
 from .fake_ews import FakeExchange
-from .servers import Dovecot, dropping_proxy, free_port, make_message
+from .servers import Dovecot, Radicale, dropping_proxy, free_port, make_message
 
 pytestmark = pytest.mark.integration
 
@@ -328,3 +328,177 @@ def test_due_accounts_follow_each_interval(
     book.accounts.set_enabled(slow, False)
     assert book.sync.due_accounts(NOW + timedelta(minutes=60)) == [fast]
     assert book.sync.run(slow).status == "disabled"
+
+
+# --------------------------------------------------------------------- Exchange
+
+
+def add_ews(book: Services, server: FakeExchange, **changes: object) -> str:
+    draft = AccountDraft(
+        kind="ews",
+        name="Exchange",
+        email="rep@example.com",
+        url=server.url,
+        password="secret",
+        include_calendar=False,
+        include_sent=False,
+        privacy="full",
+    )
+    for key, value in changes.items():
+        setattr(draft, key, value)
+    return book.accounts.create(draft)
+
+
+def test_an_invalid_sync_state_relists_and_a_partial_relisting_deletes_nothing(
+    book: Services, fake_ews: FakeExchange
+) -> None:
+    # More than one SyncFolderItems round (200 changes each) so the re-list has pages.
+    ids = [fake_ews.add_message("inbox", make_message(i)) for i in range(450)]
+    account_id = add_ews(book, fake_ews)
+    assert book.sync.run(account_id).ok
+    assert len(stored(book)) == 450
+
+    fake_ews.delete_item(ids[7])  # gone while our sync state was lost
+    fake_ews.invalidate_sync_states()  # ErrorInvalidSyncStateData from now on
+    pages = 0
+
+    def drop_after_the_first_page(progress: SyncProgress) -> None:
+        nonlocal pages
+        pages += 1
+        if pages == 1:
+            fake_ews.drop_next(1)  # the server drops the connection mid-listing
+
+    later(book, minutes=15)
+    outcome = book.sync.run(account_id, progress=drop_after_the_first_page)
+    assert outcome.status == "error" and "connection to 127.0.0.1 failed" in outcome.message
+    assert "(folder 'Inbox')" in outcome.message
+    assert "SyncFolderItems" in fake_ews.requests
+    # The re-list stopped after one page: nothing it did not list yet may go.
+    assert len(stored(book)) == 450
+    status = book.accounts.status(account_id)
+    assert status.state == "error" and "connection to 127.0.0.1 failed" in status.last_error
+
+    later(book, minutes=15)
+    done = book.sync.run(account_id)
+    assert done.ok
+    live = stored(book)
+    assert len(live) == 449 and "msgid:msg-7@customer.example" not in live
+    assert count_rows(book, "interaction") == 450  # a tombstone, no copies
+    assert book.accounts.status(account_id).state == "ok"
+
+
+def test_exchange_wrong_password_is_a_per_account_error_and_nothing_is_lost(
+    book: Services, fake_ews: FakeExchange
+) -> None:
+    fake_ews.add_message("inbox", make_message(1))
+    account_id = add_ews(book, fake_ews)
+    assert book.sync.run(account_id).ok
+    fake_ews.users["rep@example.com"] = "changed"  # the password was changed on the server
+    from exchangelib.protocol import CachingProtocol
+
+    CachingProtocol.clear_cache()  # as in a new session
+    later(book, minutes=15)
+    outcome = book.sync.run(account_id)
+    assert outcome.status == "error"
+    assert "refused the user name or password for rep@example.com" in outcome.message
+    assert book.accounts.status(account_id).state == "error"
+    assert len(stored(book)) == 1
+
+    book.accounts.set_password(account_id, "changed")
+    fake_ews.add_message("inbox", make_message(2))
+    later(book, minutes=15)
+    assert book.sync.run(account_id).ok
+    assert len(stored(book)) == 2
+
+
+# --------------------------------------------------------------------- CalDAV
+
+CALDAV_EVENT = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Relbook tests//EN
+BEGIN:VEVENT
+UID:{uid}
+DTSTAMP:20260301T000000Z
+DTSTART:{start}
+DURATION:PT1H
+SUMMARY:{summary}
+ORGANIZER;CN=Rep:mailto:rep@example.com
+ATTENDEE;CN=Anna Customer:mailto:anna@customer.example
+ATTENDEE;CN=Bob Buyer:mailto:bob@customer.example
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_caldav_past_events_are_meetings_and_upcoming_ones_are_on_my_day(
+    book: Services, radicale: Radicale
+) -> None:
+    import caldav
+
+    with caldav.DAVClient(url=radicale.url, username="rep", password="secret") as client:
+        work = client.get_principal().make_calendar(name="Work", cal_id="work")
+        work.add_event(
+            CALDAV_EVENT.format(uid="past@x", start="20260305T100000Z", summary="Discovery call")
+        )
+        work.add_event(CALDAV_EVENT.format(uid="soon@x", start="20260310T140000Z", summary="Demo"))
+    account_id = book.accounts.create(
+        AccountDraft(
+            kind="caldav", name="Calendar", url=radicale.url, username="rep", password="secret"
+        )
+    )
+    assert book.sync.run(account_id).ok
+
+    rows = {
+        subject: (status, kind)
+        for subject, status, kind in book.book.reader().execute(
+            "SELECT subject, status, kind FROM interaction WHERE deleted_at IS NULL"
+        )
+    }
+    assert rows == {"Discovery call": ("done", "meeting"), "Demo": ("planned", "meeting")}
+    attendees = sorted(
+        row[0]
+        for row in book.book.reader().execute(
+            "SELECT p.address FROM interaction_participant p JOIN interaction i "
+            "ON i.id = p.interaction_id WHERE i.subject = 'Discovery call'"
+        )
+    )
+    assert "anna@customer.example" in attendees and "bob@customer.example" in attendees
+
+    today = book.myday.meetings(NOW.date(), UTC)
+    assert [m.subject for m in today] == ["Demo"]
+    assert {a.address for a in today[0].attendees} >= {
+        "anna@customer.example",
+        "bob@customer.example",
+    }
+
+
+def test_caldav_server_dropping_mid_sync_is_an_account_error_and_the_next_sync_resumes(
+    book: Services, radicale: Radicale
+) -> None:
+    import caldav
+
+    with caldav.DAVClient(url=radicale.url, username="rep", password="secret") as client:
+        work = client.get_principal().make_calendar(name="Work", cal_id="work")
+        work.add_event(CALDAV_EVENT.format(uid="a@x", start="20260305T100000Z", summary="Call"))
+    with dropping_proxy(radicale.port, limit=0) as proxy:
+        account_id = book.accounts.create(
+            AccountDraft(
+                kind="caldav",
+                name="Calendar",
+                url=f"http://127.0.0.1:{proxy.port}/",
+                username="rep",
+                password="secret",
+            )
+        )
+        outcome = book.sync.run(account_id)
+        assert proxy.drops >= 1
+    assert outcome.status == "error" and "127.0.0.1" in outcome.message
+    assert "next sync tries again" in outcome.message
+    assert book.accounts.status(account_id).state == "error"
+
+    draft = book.accounts.draft(account_id)
+    draft.url = radicale.url
+    book.accounts.update(draft)
+    later(book, minutes=15)
+    assert book.sync.run(account_id).ok
+    assert list(stored(book).values()) == ["Call"]
