@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
@@ -102,3 +106,59 @@ def test_a_locked_keyring_is_a_clear_error(memory_keyring: MemoryKeyring) -> Non
         store.set("acc-1", "x")
     assert "refused to save the password" in caught.value.message
     assert "Unlock the keyring" in caught.value.remedy
+
+
+def _files_containing(folder: Path, needle: bytes) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.mark.parametrize("backend", ["keyring.backends.fail.Keyring", "plaintext-file"])
+def test_no_password_ever_reaches_a_file_without_a_safe_keyring(
+    tmp_path: Path, book_path: Path, backend: str
+) -> None:
+    """A real ``relbook`` process on a machine without a (safe) keyring: it says so,
+    keeps the password for the session, and writes it nowhere — not in the book, its
+    journal, the app's folders or its log."""
+    home = tmp_path / "home"
+    password = "Zq9-unmistakable-Pa55word"
+    env = {**os.environ, "RELBOOK_HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    if backend == "plaintext-file":
+        # A keyring that would write plain text is refused (keyrings.alt's file backend
+        # is not installed here; a module of ours named like it stands in).
+        shim = tmp_path / "shim"
+        (shim / "keyrings" / "alt").mkdir(parents=True)
+        (shim / "keyrings" / "__init__.py").write_text("")
+        (shim / "keyrings" / "alt" / "__init__.py").write_text("")
+        (shim / "keyrings" / "alt" / "file.py").write_text(
+            "from pathlib import Path\n"
+            "from keyring.backend import KeyringBackend\n"
+            "class PlaintextKeyring(KeyringBackend):\n"
+            "    priority = 1\n"
+            f"    path = Path({str(tmp_path / 'keyring.cfg')!r})\n"
+            "    def get_password(self, service, username):\n"
+            "        return None\n"
+            "    def set_password(self, service, username, password):\n"
+            "        self.path.write_text(password)\n"
+            "    def delete_password(self, service, username):\n"
+            "        pass\n"
+        )
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), env.get("PYTHONPATH")]))
+        env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    else:
+        env["PYTHON_KEYRING_BACKEND"] = backend
+    book = book_path  # in tmp_path, next to everything else the process could write
+    relbook = [sys.executable, "-m", "relbook"]
+    created = subprocess.run(
+        [*relbook, "accounts", "add", "imap", "--name", "Work", "--host", "imap.example.com",
+         "--username", "rep@example.com", "--password-stdin", "--no-test", "--book", str(book)],
+        input=password + "\n", env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "Passwords: no keyring: passwords are asked each session." in created.stdout
+    listed = subprocess.run(
+        [*relbook, "accounts", "list", "--book", str(book)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "password needed" in listed.stdout  # a new session: asked again
+    assert password not in created.stdout + created.stderr + listed.stdout + listed.stderr
+    assert _files_containing(tmp_path, password.encode()) == []
