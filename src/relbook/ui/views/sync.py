@@ -1,26 +1,29 @@
-"""Sync status and accounts: each mailbox or calendar with its state, last success,
-counts and last error; Sync now / Cancel, pause, edit, remove; the guard questions; and
-a timer that syncs due accounts in the background (never on the UI thread)."""
+"""Sync status and accounts: each mailbox or calendar with its state, last success, items
+seen vs stored, last error, offline/retry and any question waiting for the rep (the
+large-delete guard: Go on / Cancel); Sync now / Cancel with progress; add, edit, pause,
+remove; and the scheduler that syncs due accounts in the background.
+
+The scheduler (``SyncScheduler``) ticks on a QTimer and asks ``services.sync`` which
+accounts are due (every account's own N minutes; an offline or throttled one only once
+its ``retry_at`` has passed). Every sync runs on the task runner's network pool, never
+on the UI thread. Automatic syncs are quiet: being offline is shown on the account's card
+("offline — will retry"), not in a message each minute.
+"""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 from relbook.ui.context import Refresher
-from relbook.ui.editors.base import EditorDialog
-from relbook.ui.fmt import ago, when
+from relbook.ui.fmt import ago, plural, when
 from relbook.ui.pages import Command, Page
 from relbook.ui.qt import (
-    QCheckBox,
-    QComboBox,
     QFrame,
     QHBoxLayout,
-    QLineEdit,
     QMessageBox,
+    QObject,
     QProgressBar,
     QScrollArea,
-    QSpinBox,
     QTimer,
     QVBoxLayout,
     QWidget,
@@ -29,212 +32,151 @@ from relbook.ui.qt import (
 from relbook.ui.widgets import Card, EmptyState, button, chip, clear_layout, label
 
 if TYPE_CHECKING:
-    from relbook.services.accounts import AccountDraft, AccountStatus
+    from relbook.services.accounts import AccountStatus
+    from relbook.services.sync import SyncOutcome, SyncProgress
     from relbook.ui.context import UiContext
 
-SCHEDULE_MS = 60_000
-STATE_ROLES = {"ok": "chip", "running": "chip", "never": "warnchip"}
+SCHEDULE_MS = 60_000  # how often the scheduler looks for due accounts
+FIRST_TICK_MS = 2_000  # the first look, shortly after the book opened
+STATE_ROLES = {
+    "ok": "chip",
+    "running": "chip",
+    "never": "warnchip",
+    "offline": "warnchip",
+    "question": "warnchip",
+    "password": "warnchip",
+    "disabled": "warnchip",
+    "error": "warnchip",
+}
+QUIET = frozenset({"done", "cancelled", "offline", "busy", "disabled"})
 
 
-class _Cancel:
-    """A cancel token the sync service polls (``cancelled``)."""
+class SyncScheduler(QObject):
+    """Runs syncs in the background: due accounts on a timer, and on demand.
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    One job per account (the service also locks across processes). Each job gets a
+    ``CancelToken``; ``cancel`` stops it after the current page (what was committed stays).
+    """
 
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
+    progress = Signal(object)  # SyncProgress, emitted on the sync's thread (queued)
+    started = Signal(str)  # account id
+    finished = Signal(str, object)  # account id, SyncOutcome (or an exception)
 
-    def cancel(self) -> None:
-        self._event.set()
+    def __init__(self, ctx: UiContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.running: dict[str, Any] = {}  # account id -> CancelToken
+        self.manual: set[str] = set()  # runs the rep asked for (their outcome is told)
+        self.last: dict[str, SyncOutcome] = {}
+        self.timer = QTimer(self)
+        self.timer.setInterval(SCHEDULE_MS)
+        self.timer.timeout.connect(self.sync_due)
+        self._checking = False
+        self._stopped = False
 
+    def start(self, first_tick_ms: int = FIRST_TICK_MS) -> None:
+        self._stopped = False
+        self.timer.start()
+        if first_tick_ms >= 0:
+            QTimer.singleShot(first_tick_ms, self.sync_due)
 
-class AccountEditor(EditorDialog):
-    noun = "account"
+    def stop(self) -> None:
+        """Stop the timer and ask every running sync to stop."""
+        self._stopped = True
+        self.timer.stop()
+        for token in self.running.values():
+            token.cancel()
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None, draft: AccountDraft) -> None:
-        super().__init__(
-            ctx, parent, "Edit account" if draft.id else "Connect a mailbox or calendar"
-        )
-        from relbook.services.accounts import KIND_LABELS
+    def is_running(self, account_id: str) -> bool:
+        return account_id in self.running
 
-        self.draft = draft
-        self.kind = QComboBox()
-        for key, text in KIND_LABELS.items():
-            self.kind.addItem(text, key)
-        self.kind.setCurrentIndex(max(0, self.kind.findData(draft.kind)))
-        self.kind.setEnabled(draft.id is None)
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.add_field("kind", "Kind", self.kind)
-        self.name = self.add_field("name", "Name", QLineEdit(draft.name))
-        self.name.setPlaceholderText("e.g. Work mail")
-        self.email = self.add_field("email", "E-mail address", QLineEdit(draft.email))
-        self.host = self.add_field("host", "Server", QLineEdit(draft.host))
-        self.host.setPlaceholderText("imap.example.com")
-        port = QSpinBox()
-        port.setRange(0, 65535)
-        port.setSpecialValueText("default")
-        port.setValue(draft.port or 0)
-        self.port = self.add_field("port", "Port", port)
-        self.security = QComboBox()
-        for key, text in (
-            ("tls", "TLS"),
-            ("starttls", "STARTTLS"),
-            ("plain", "None (this computer only)"),
-        ):
-            self.security.addItem(text, key)
-        self.security.setCurrentIndex(max(0, self.security.findData(draft.security)))
-        self.add_field("security", "Security", self.security)
-        self.url = self.add_field(
-            "url",
-            "Address (URL)",
-            QLineEdit(draft.url),
-            hint="Exchange: empty = find it from the e-mail address.",
-        )
-        self.username = self.add_field("username", "User name", QLineEdit(draft.username))
-        self.password = self.add_field("password", "Password", QLineEdit())
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("unchanged" if draft.id else "")
-        self.sent = self.add_field("include_sent", "", QCheckBox("Include sent mail"))
-        self.sent.setChecked(draft.include_sent)
-        self.calendar = self.add_field("include_calendar", "", QCheckBox("Include the calendar"))
-        self.calendar.setChecked(draft.include_calendar)
-        self.privacy = QComboBox()
-        for key, text in (
-            ("", "The book's default"),
-            ("headers", "Headers only"),
-            ("excerpt", "Headers and an excerpt"),
-            ("full", "Full text"),
-        ):
-            self.privacy.addItem(text, key)
-        self.privacy.setCurrentIndex(max(0, self.privacy.findData(draft.privacy)))
-        self.add_field("privacy", "Keep of each message", self.privacy)
-        interval = QSpinBox()
-        interval.setRange(5, 1440)
-        interval.setSuffix(" min")
-        interval.setValue(draft.interval_minutes)
-        self.interval = self.add_field("interval_minutes", "Sync every", interval)
-        self.test_result = label("", "muted", wrap=True)
-        test_row = QWidget()
-        row = QHBoxLayout(test_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(button("Test connection", self.test, icon_name="sync"))
-        row.addWidget(self.test_result, 1)
-        self.add_field("test", "", test_row)
-        self._trusted = draft.trusted_cert
-        self._kind_changed()
-        self.resize(600, 640)
-
-    def _kind_changed(self) -> None:
-        kind = self.kind.currentData()
-        visible = {
-            "imap": {"host", "port", "security", "username", "password", "include_sent"},
-            "ews": {"email", "url", "username", "password", "include_sent", "include_calendar"},
-            "caldav": {"url", "username", "password"},
-            "ics": {"url"},
-        }[kind]
-        for name in (
-            "email",
-            "host",
-            "port",
-            "security",
-            "url",
-            "username",
-            "password",
-            "include_sent",
-            "include_calendar",
-        ):
-            widget, error = self.fields[name]
-            shown = name in visible
-            widget.setVisible(shown)
-            caption = self.grid.itemAtPosition(
-                self.grid.getItemPosition(self.grid.indexOf(widget))[0], 0
-            )
-            if caption is not None and caption.widget() is not None:
-                caption.widget().setVisible(shown)
-            if not shown:
-                error.hide()
-
-    def build_draft(self) -> AccountDraft:
-        from dataclasses import replace
-
-        password = self.password.text()
-        return replace(
-            self.draft,
-            kind=self.kind.currentData(),
-            name=self.name.text(),
-            host=self.host.text().strip(),
-            port=self.port.value() or None,
-            security=self.security.currentData(),
-            allow_plaintext=self.security.currentData() == "plain",
-            username=self.username.text().strip(),
-            email=self.email.text().strip(),
-            url=self.url.text().strip(),
-            include_sent=self.sent.isChecked(),
-            include_calendar=self.calendar.isChecked(),
-            privacy=self.privacy.currentData(),
-            interval_minutes=self.interval.value(),
-            trusted_cert=self._trusted,
-            password=password if password else None,
-        )
-
-    def test(self) -> None:
-        from relbook.domain.errors import ValidationError
-
-        try:
-            draft = self.build_draft()
-        except ValidationError as error:
-            self.show_errors(error)
+    def sync_due(self) -> None:
+        """Start every due account (the timer's tick); the due check runs off the UI thread."""
+        if self._stopped or self._checking:
             return
-        self.test_result.setText("Connecting…")
-        accounts = self.ctx.services.accounts
-        self.ctx.network(lambda: accounts.test_connection(draft), self._tested, owner=self)
+        self._checking = True
+        sync = self.ctx.services.sync
 
-    def _tested(self, result: Any) -> None:
-        text = result.message + (f" {result.remedy}" if result.remedy else "")
-        if result.ok and result.folders:
-            text += f" Found: {', '.join(result.folders[:6])}" + (
-                "…" if len(result.folders) > 6 else ""
-            )
-        self.test_result.setText(("✓ " if result.ok else "✗ ") + text)
-        if result.outcome == "certificate" and result.certificate_pem:
-            answer = QMessageBox.question(
-                self,
-                "Trust this certificate?",
-                f"The server presented a certificate this computer does not trust.\n\n"
-                f"Fingerprint: {result.fingerprint}\n\nTrust it for this account?",
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                self._trusted = result.certificate_pem
-                self.test_result.setText("Certificate trusted — test again.")
+        def due(ids: list[str]) -> None:
+            self._checking = False
+            for account_id in ids:
+                self.sync(account_id)
 
-    def submit(self, draft: AccountDraft) -> Any:
-        accounts = self.ctx.services.accounts
-        if draft.id:
+        def failed(_error: BaseException) -> bool:
+            self._checking = False
+            return False
 
-            def update() -> str:
-                accounts.update(draft)
-                return str(draft.id)
+        self.ctx.read(sync.due_accounts, due, failed, owner=self, label="due accounts")
 
-            return update
-        return lambda: accounts.create(draft)
+    def sync(self, account_id: str, *, confirm: bool = False, manual: bool = False) -> bool:
+        """Start syncing one account now; False when it is already running."""
+        if self._stopped or account_id in self.running:
+            return False
+        from relbook.capture.sources.base import CancelToken
+
+        sync = self.ctx.services.sync
+        token = CancelToken()
+        self.running[account_id] = token
+        if manual:
+            self.manual.add(account_id)
+        emit = self.progress.emit
+
+        def work() -> Any:
+            if confirm:
+                return sync.answer(account_id, True, cancel=token, progress=emit)
+            return sync.run(account_id, cancel=token, progress=emit)
+
+        self.ctx.network(
+            work,
+            lambda outcome: self._done(account_id, outcome),
+            lambda error: self._failed(account_id, error),
+            owner=self,
+            label="sync",
+        )
+        self.started.emit(account_id)
+        return True
+
+    def cancel(self, account_id: str) -> bool:
+        token = self.running.get(account_id)
+        if token is None:
+            return False
+        token.cancel()
+        return True
+
+    def _done(self, account_id: str, outcome: SyncOutcome) -> None:
+        self.running.pop(account_id, None)
+        told = account_id in self.manual
+        self.manual.discard(account_id)
+        self.last[account_id] = outcome
+        if told and outcome is not None and outcome.status not in QUIET:
+            self.ctx.status(outcome.message or outcome.status)
+        self.finished.emit(account_id, outcome)
+
+    def _failed(self, account_id: str, error: BaseException) -> bool:
+        self.running.pop(account_id, None)
+        told = account_id in self.manual
+        self.manual.discard(account_id)
+        self.finished.emit(account_id, error)
+        return not told  # a bug in an automatic run is logged, not shown in a dialog
 
 
 class SyncPage(Page):
-    progress = Signal(object)  # SyncProgress, from the sync's thread (queued)
-
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
         self.statuses: list[AccountStatus] = []
         self._loaded = False
-        self._running: dict[str, _Cancel] = {}
         self._bars: dict[str, tuple[QProgressBar, Any]] = {}
+        self.persistent: bool | None = None
+        self.scheduler = SyncScheduler(ctx, self)
+        self.scheduler.progress.connect(self._on_progress)
+        self.scheduler.started.connect(lambda _a: self.load())
+        self.scheduler.finished.connect(lambda _a, _o: self.load())
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 14, 24, 16)
         outer.setSpacing(10)
         top = QHBoxLayout()
         self.where = label("", "muted", wrap=True)
+        self.where.setObjectName("passwordsWhere")
         top.addWidget(self.where, 1)
         top.addWidget(button("Sync all now", self.sync_all, icon_name="sync"))
         top.addWidget(button("Add account", self.add_account, kind="primary", icon_name="plus"))
@@ -244,31 +186,42 @@ class SyncPage(Page):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         holder = QWidget()
         self.list = QVBoxLayout(holder)
-        self.list.setContentsMargins(0, 0, 0, 0)
+        self.list.setContentsMargins(0, 0, 8, 0)
         self.list.setSpacing(12)
         scroll.setWidget(holder)
         outer.addWidget(scroll, 1)
-        self.progress.connect(self._on_progress)
         Refresher(ctx, ("account",), self.load, self)
-        self.timer = QTimer(self)
-        self.timer.setInterval(SCHEDULE_MS)
-        self.timer.timeout.connect(self.sync_due)
-        self.timer.start()
+        self.scheduler.start()
         self.load()
+
+    # back-compat names (the window stops pages with ``stop``; tests read ``timer``)
+    @property
+    def timer(self) -> QTimer:
+        return self.scheduler.timer
 
     def load(self) -> None:
         accounts = self.ctx.services.accounts
+        from relbook.ui.dialogs.account import keyring_state
+
+        services = self.ctx.services
         self.ctx.read(
-            lambda: (accounts.list(), accounts.secrets_where()),
+            lambda: (accounts.list(), keyring_state(services)),
             self._show,
             owner=self,
             key=f"accounts-{id(self)}",
+            label="accounts",
         )
 
-    def _show(self, loaded: tuple[list[AccountStatus], str]) -> None:
-        statuses, where = loaded
+    def _show(self, loaded: tuple[list[AccountStatus], tuple[bool, str, str]]) -> None:
+        statuses, (persistent, where, _why) = loaded
         self.statuses = statuses
-        self.where.setText(f"Passwords: {where}")
+        self.persistent = persistent
+        self.where.setText(
+            f"Passwords are kept in your {where}."
+            if persistent
+            else "No keyring on this computer: passwords are asked once each session and "
+            "never written to disk."
+        )
         clear_layout(self.list)
         self._bars = {}
         if not statuses:
@@ -278,48 +231,74 @@ class SyncPage(Page):
                     "mailbox",
                     "No mailbox connected",
                     "Connect Exchange, an IMAP mailbox or a calendar: Relbook then logs every "
-                    "mail and meeting with your customers by itself.",
+                    "mail and meeting with your customers by itself, in the background.",
                 )
             )
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(button("Connect a mailbox or calendar", self.add_account, kind="primary"))
+            row.addStretch(1)
+            card.body.addLayout(row)
             self.list.addWidget(card)
         for status in statuses:
             self.list.addWidget(self._card(status))
         self.list.addStretch(1)
         self._loaded = True
 
+    def card_texts(self, account_id: str) -> list[str]:
+        """Every text on an account's card (tests read it)."""
+        from relbook.ui.qt import QLabel
+
+        for index in range(self.list.count()):
+            widget = self.list.itemAt(index).widget()
+            if widget is not None and widget.property("account") == account_id:
+                return [w.text() for w in widget.findChildren(QLabel) if w.text()]
+        return []
+
     def _card(self, s: AccountStatus) -> QWidget:
         card = Card()
         card.setObjectName(f"account:{s.name}")
+        card.setProperty("account", s.id)
+        running = self.scheduler.is_running(s.id) or s.state == "running"
         head = QHBoxLayout()
         head.addWidget(label(s.name, "h3"))
         head.addWidget(label(s.kind_label, "muted"))
         head.addStretch(1)
-        running = s.id in self._running or s.state == "running"
-        head.addWidget(chip(s.state_text or s.state, STATE_ROLES.get(s.state, "warnchip")))
+        state_text = "syncing…" if running else (s.state_text or s.state)
+        if s.state == "error" and not running:
+            state_text = "failed"
+        head.addWidget(chip(state_text, "chip" if running else STATE_ROLES.get(s.state, "chip")))
         card.body.addLayout(head)
         facts = [f"last success {ago(s.last_success_at)}" if s.last_success_at else "never synced"]
         facts.append(f"{s.items_stored:,} stored of {s.items_seen:,} seen")
-        if s.next_sync_at and s.enabled:
+        if s.enabled and s.next_sync_at and not running:
             facts.append(f"next {when(s.next_sync_at)}")
         facts.append(f"every {s.interval_minutes} min · keeps {s.privacy}")
         card.body.addWidget(label(" · ".join(facts), "muted", wrap=True))
-        if s.last_error:
+        if s.offline_since is not None and not running:
+            retry = f"; next try {when(s.retry_at)}" if s.retry_at else ""
+            card.body.addWidget(
+                label(
+                    f"Offline since {when(s.offline_since)}{retry}. Relbook waits quietly "
+                    "and goes on where it stopped.",
+                    "small",
+                    wrap=True,
+                )
+            )
+        elif s.retry_at is not None and not running:
+            card.body.addWidget(
+                label(f"The server asked to wait; next try {when(s.retry_at)}.", "small")
+            )
+        if s.last_error and s.state == "error":
             card.body.addWidget(
                 label(f"Last error ({when(s.last_error_at)}): {s.last_error}", "error", wrap=True)
             )
+        elif s.last_error:
+            card.body.addWidget(
+                label(f"Earlier ({when(s.last_error_at)}): {s.last_error}", "small", wrap=True)
+            )
         if s.pending_question:
-            question = QFrame()
-            question.setProperty("role", "banner")
-            q = QHBoxLayout(question)
-            q.setContentsMargins(12, 8, 12, 8)
-            q.addWidget(label(s.pending_question, wrap=True), 1)
-            q.addWidget(
-                button("Go on", lambda _=False, a=s.id: self.answer(a, True), kind="primary")
-            )
-            q.addWidget(
-                button("Keep the book as it is", lambda _=False, a=s.id: self.answer(a, False))
-            )
-            card.body.addWidget(question)
+            card.body.addWidget(self._question(s))
         bar = QProgressBar()
         bar.setRange(0, 0)
         bar.setFixedHeight(8)
@@ -335,10 +314,19 @@ class SyncPage(Page):
             actions.addWidget(
                 button("Cancel", lambda _=False, a=s.id: self.cancel(a), icon_name="close")
             )
-        else:
+        elif s.state == "password":
             actions.addWidget(
-                button("Sync now", lambda _=False, a=s.id: self.sync(a), icon_name="sync")
+                button(
+                    "Enter password…",
+                    lambda _=False, a=s: self.ask_password(a),
+                    kind="primary",
+                    icon_name="edit",
+                )
             )
+        else:
+            sync_now = button("Sync now", lambda _=False, a=s.id: self.sync(a), icon_name="sync")
+            sync_now.setEnabled(s.enabled and not s.pending_question)
+            actions.addWidget(sync_now)
         actions.addWidget(
             button("Edit", lambda _=False, a=s.id: self.edit(a), kind="flat", icon_name="edit")
         )
@@ -347,6 +335,7 @@ class SyncPage(Page):
                 "Pause" if s.enabled else "Resume",
                 lambda _=False, a=s.id, e=s.enabled: self.set_enabled(a, not e),
                 kind="flat",
+                icon_name="snooze" if s.enabled else "sync",
             )
         )
         actions.addStretch(1)
@@ -356,40 +345,34 @@ class SyncPage(Page):
         card.body.addLayout(actions)
         return card
 
+    def _question(self, s: AccountStatus) -> QWidget:
+        question = QFrame()
+        question.setProperty("role", "banner")
+        question.setObjectName("syncQuestion")
+        q = QHBoxLayout(question)
+        q.setContentsMargins(12, 8, 12, 8)
+        q.addWidget(label(s.pending_question, wrap=True), 1)
+        go_on = button(
+            "Go on",
+            lambda _=False, a=s.id: self.answer(a, True),
+            kind="primary",
+            tip="Apply the changes the server reports and go on syncing",
+        )
+        cancel = button(
+            "Cancel",
+            lambda _=False, a=s.id: self.answer(a, False),
+            tip="Keep the book as it is; the account is paused until you resume it",
+        )
+        q.addWidget(go_on)
+        q.addWidget(cancel)
+        return question
+
     # ---------------------------------------------------------------- syncing
     def sync(self, account_id: str, *, confirm: bool = False) -> None:
-        if account_id in self._running:
-            return
-        sync = self.ctx.services.sync
-        token = _Cancel()
-        self._running[account_id] = token
+        if self.scheduler.sync(account_id, confirm=confirm, manual=True):
+            self.load()
 
-        def work() -> Any:
-            if confirm:
-                return sync.answer(account_id, True, cancel=token, progress=self.progress.emit)
-            return sync.run(account_id, cancel=token, progress=self.progress.emit)
-
-        self.ctx.network(
-            work,
-            lambda outcome: self._finished(account_id, outcome),
-            lambda error: self._failed(account_id, error),
-            owner=self,
-            label="sync",
-        )
-        self.load()
-
-    def _finished(self, account_id: str, outcome: Any) -> None:
-        self._running.pop(account_id, None)
-        if outcome is not None and outcome.status not in ("done", "cancelled"):
-            self.ctx.status(outcome.message or outcome.status)
-        self.load()
-
-    def _failed(self, account_id: str, _error: BaseException) -> bool:
-        self._running.pop(account_id, None)
-        self.load()
-        return False
-
-    def _on_progress(self, p: Any) -> None:
+    def _on_progress(self, p: SyncProgress) -> None:
         found = self._bars.get(p.account_id)
         if found is None:
             return
@@ -398,7 +381,9 @@ class SyncPage(Page):
         text.show()
         if p.total:
             bar.setRange(0, p.total)
-            bar.setValue(p.done)
+            bar.setValue(min(p.done, p.total))
+        else:
+            bar.setRange(0, 0)
         text.setText(
             f"{p.scope}: {p.done:,}"
             + (f" of {p.total:,}" if p.total else "")
@@ -406,26 +391,31 @@ class SyncPage(Page):
         )
 
     def sync_all(self) -> None:
+        started = 0
         for status in self.statuses:
-            if status.enabled:
-                self.sync(status.id)
+            if status.enabled and status.state not in ("question", "password"):
+                started += int(self.scheduler.sync(status.id, manual=True))
+        if not started:
+            self.ctx.status("Nothing to sync now")
+        self.load()
 
     def sync_due(self) -> None:
-        sync = self.ctx.services.sync
-        self.ctx.read(sync.due_accounts, lambda ids: [self.sync(a) for a in ids], owner=self)
+        self.scheduler.sync_due()
 
     def cancel(self, account_id: str) -> None:
-        token = self._running.get(account_id)
-        if token is not None:
-            token.cancel()
-            self.ctx.status("Cancelling after the current page…")
+        if self.scheduler.cancel(account_id):
+            self.ctx.status("Cancelling after the current page — what was synced stays")
 
     def answer(self, account_id: str, proceed: bool) -> None:
         if proceed:
             self.sync(account_id, confirm=True)
             return
         sync = self.ctx.services.sync
-        self.ctx.write(lambda: sync.answer(account_id, False), None, label="answer guard")
+        self.ctx.write(
+            lambda: sync.answer(account_id, False),
+            lambda _r: self.ctx.status("Kept the book as it is; the account is paused"),
+            label="answer guard",
+        )
 
     def set_enabled(self, account_id: str, enabled: bool) -> None:
         accounts = self.ctx.services.accounts
@@ -439,21 +429,39 @@ class SyncPage(Page):
             "forgotten. This cannot be undone.",
         )
         if answer == QMessageBox.StandardButton.Yes:
+            self.scheduler.cancel(status.id)
             accounts = self.ctx.services.accounts
             self.ctx.write(lambda: accounts.remove(status.id), None, label="remove account")
 
     def add_account(self) -> None:
         from relbook.services.accounts import AccountDraft
+        from relbook.ui.dialogs.account import AccountEditor
 
-        AccountEditor(self.ctx, self, AccountDraft()).open()
+        editor = AccountEditor(self.ctx, self, AccountDraft(kind="ews"))
+        editor.saved.connect(self._added)
+        editor.open()
+
+    def _added(self, account_id: str) -> None:
+        if account_id:
+            self.ctx.status("Account added — the first sync starts now")
+            self.sync(account_id)
 
     def edit(self, account_id: str) -> None:
+        from relbook.ui.dialogs.account import AccountEditor
+
         accounts = self.ctx.services.accounts
         self.ctx.read(
             lambda: accounts.draft(account_id),
             lambda draft: AccountEditor(self.ctx, self, draft).open(),
             owner=self,
         )
+
+    def ask_password(self, status: AccountStatus) -> None:
+        from relbook.ui.dialogs.account import PasswordDialog
+
+        dialog = PasswordDialog(self.ctx, status.id, status.name, self)
+        dialog.saved.connect(self.sync)
+        dialog.open()
 
     def is_loaded(self) -> bool:
         return self._loaded
@@ -471,6 +479,14 @@ class SyncPage(Page):
         ]
 
     def stop(self) -> None:
-        for token in self._running.values():
-            token.cancel()
-        self.timer.stop()
+        self.scheduler.stop()
+
+
+def describe_outcome(outcome: SyncOutcome) -> str:
+    """One line for a finished sync (the command palette and tests)."""
+    if outcome.status == "done":
+        return f"{plural(outcome.items_stored, 'item')} new or changed of {outcome.items_seen:,}"
+    return outcome.message or outcome.status
+
+
+__all__ = ["SyncPage", "SyncScheduler", "describe_outcome"]
