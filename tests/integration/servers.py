@@ -167,6 +167,13 @@ namespace inbox {{
 {special}    auto = create
   }}
 }}
+# No growing delay after failed logins from the same address (Dovecot's brute-force
+# brake): the tests log in with wrong passwords on purpose.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from relbook.__main__ import main
-from relbook.cli import EXIT_OK, EXIT_USER
+from relbook.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USER
 from relbook.domain.clock import SystemClock
 from relbook.storage.book import integrity_problems, open_book
 
@@ -32,6 +32,30 @@ def relbook(
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def create_account(book_path: Path, server: Dovecot) -> None:
+    """The account 'Work mail' in the book (its password is given to each process)."""
+    from relbook.credentials import SessionSecretStore
+    from relbook.services.accounts import AccountDraft
+    from relbook.services.context import Services
+
+    services = Services(open_book(book_path, SystemClock()), SystemClock())
+    services.secrets = SessionSecretStore()
+    services.accounts.create(
+        AccountDraft(
+            kind="imap",
+            name="Work mail",
+            host="127.0.0.1",
+            port=server.port,
+            security="plain",
+            allow_plaintext=True,
+            username="rep@example.com",
+            password="secret",
+            privacy="full",
+        )
+    )
+    services.close()
 
 
 @pytest.fixture
@@ -115,27 +139,7 @@ def test_a_sync_killed_at_random_points_stores_every_message_exactly_once(
 ) -> None:
     total = 5000
     dovecot.append("INBOX", [make_message(i) for i in range(total)])
-    services_book = open_book(book_path, SystemClock())
-    from relbook.credentials import SessionSecretStore
-    from relbook.services.accounts import AccountDraft
-    from relbook.services.context import Services
-
-    services = Services(services_book, SystemClock())
-    services.secrets = SessionSecretStore()
-    services.accounts.create(
-        AccountDraft(
-            kind="imap",
-            name="Work mail",
-            host="127.0.0.1",
-            port=dovecot.port,
-            security="plain",
-            allow_plaintext=True,
-            username="rep@example.com",
-            password="secret",
-            privacy="full",
-        )
-    )
-    services.close()
+    create_account(book_path, dovecot)
 
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
@@ -190,5 +194,88 @@ def test_a_sync_killed_at_random_points_stores_every_message_exactly_once(
         ).fetchone()
         assert refs == (total, total)
         assert integrity_problems(reader) == []
+    finally:
+        book.close()
+
+
+def test_sync_exit_codes_name_the_problem(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    dovecot: Dovecot,
+    book_path: Path,
+    no_keyring: None,
+) -> None:
+    book = str(book_path)
+    code, out, _ = relbook(capsys, monkeypatch, "sync", "--book", book)
+    assert code == EXIT_OK and "No accounts to sync" in out
+    code, _, err = relbook(capsys, monkeypatch, "sync", "--account", "Nope", "--book", book)
+    assert code == EXIT_USER and "No account named 'Nope'" in err
+
+    dovecot.append("INBOX", [make_message(1)])
+    code, _, _ = relbook(
+        capsys, monkeypatch,
+        "accounts", "add", "imap", "--name", "Work mail", "--host", "127.0.0.1",
+        "--port", str(dovecot.port), "--security", "plain", "--allow-plaintext",
+        "--username", "rep@example.com", "--password-stdin", "--no-test", "--book", book,
+        stdin="wrong\n",
+    )  # fmt: skip
+    assert code == EXIT_OK
+    # A wrong password: exit 3, the server's refusal and the way out on stderr.
+    code, _, err = relbook(
+        capsys, monkeypatch, "sync", "--account", "work mail", "--book", book,
+        "--password-stdin", stdin="wrong\n",
+    )  # fmt: skip
+    assert code == EXIT_USER
+    assert "Work mail: 127.0.0.1 refused the user name or password for rep@example.com" in err
+    code, out, _ = relbook(capsys, monkeypatch, "accounts", "list", "--book", book)
+    assert "refused the user name or password" in out  # the account's status says it too
+
+    # A broken message is reported by name and the rest goes in: exit 4.
+    dovecot.append("INBOX", [b"This is not an e-mail at all.\r\n"])
+    code, out, err = relbook(
+        capsys, monkeypatch, "sync", "--book", book, "--password-stdin", stdin="secret\n"
+    )
+    assert code == EXIT_PARTIAL, err
+    assert "Work mail: 1 new or changed of 2 seen; 1 item(s) reported." in out
+    assert "INBOX" in err and "could not be read" in err
+
+
+def test_sync_loop_syncs_due_accounts_and_stops_cleanly_on_sigterm(
+    dovecot: Dovecot, book_path: Path, tmp_path: Path
+) -> None:
+    dovecot.append("INBOX", [make_message(i) for i in range(3)])
+    create_account(book_path, dovecot)
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PYTHONUNBUFFERED": "1",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-m", "relbook", "sync", "--loop", "--book", str(book_path),
+         "--password-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(b"secret\n")
+    child.stdin.close()
+    lines: list[str] = []
+    for raw in child.stdout:
+        lines.append(raw.decode())
+        if "Work mail: 3 new or changed of 3 seen." in lines[-1]:
+            break
+    # The loop now waits for the next due time; SIGTERM ends it at once, cleanly.
+    child.send_signal(signal.SIGTERM)
+    code = child.wait(60)
+    assert child.stderr is not None
+    errors = child.stderr.read().decode()
+    child.stdout.close()
+    child.stderr.close()
+    assert code == EXIT_OK, errors
+    assert lines[0].startswith("Syncing accounts as they fall due")
+    assert any("Work mail: 3 new or changed of 3 seen." in line for line in lines), lines
+    book = open_book(book_path, SystemClock())
+    try:
+        count = book.reader().execute("SELECT count(*) FROM interaction").fetchone()[0]
+        assert count == 3
     finally:
         book.close()

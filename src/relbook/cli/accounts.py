@@ -165,6 +165,11 @@ def _add(services: Any, args: argparse.Namespace) -> int:
         return EXIT_OK
     result = services.accounts.test_connection(services.accounts.draft(account_id))
     show_test(result)
+    if not result.ok:
+        warn(
+            f"The account '{args.name}' is saved. Correct it in the app's account editor, or "
+            f"'relbook accounts remove \"{args.name}\"' and add it again."
+        )
     return EXIT_OK if result.ok else EXIT_USER
 
 
