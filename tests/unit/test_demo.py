@@ -8,8 +8,10 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.conftest import NOW
 
 from relbook.__main__ import main
 from relbook.cli import EXIT_OK, EXIT_USER
@@ -25,7 +27,6 @@ from relbook.services.demo import (
 from relbook.services.demo.build import building_path
 from relbook.storage import touch
 from relbook.storage.book import open_book
-from tests.conftest import NOW
 
 DAY_MS = 86_400_000
 NOW_MS = to_millis(NOW)
@@ -67,7 +68,8 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def one(db: sqlite3.Connection, sql: str, *params: object) -> object:
+def one(db: sqlite3.Connection, sql: str, *params: object) -> Any:
+    """The single value a query returns (an int, a str or None: SQLite's types)."""
     return db.execute(sql, params).fetchone()[0]
 
 
@@ -187,7 +189,9 @@ def test_fields_tags_views_and_feedback_are_usable(demo: Services) -> None:
 
 def test_interactions_have_bodies_participants_and_explained_links(demo_path: Path) -> None:
     with _db(demo_path) as db:
-        sizes = [r[0] for r in db.execute("SELECT length(body) FROM interaction WHERE kind = 'email'")]
+        sizes = [
+            r[0] for r in db.execute("SELECT length(body) FROM interaction WHERE kind = 'email'")
+        ]
         assert min(sizes) >= 800 and max(sizes) <= 2200
         assert 1100 <= sum(sizes) / len(sizes) <= 1800
         kinds = {r[0] for r in db.execute("SELECT DISTINCT kind FROM interaction")}
@@ -210,7 +214,9 @@ def test_interactions_have_bodies_participants_and_explained_links(demo_path: Pa
         )  # fmt: skip
         assert mismatched == 0
         assert one(db, "SELECT count(*) FROM interaction_link WHERE reason = ''") == 0
-        linked_types = {r[0] for r in db.execute("SELECT DISTINCT entity_type FROM interaction_link")}
+        linked_types = {
+            r[0] for r in db.execute("SELECT DISTINCT entity_type FROM interaction_link")
+        }
         assert linked_types == {"person", "company", "deal"}
         multi = one(
             db, """SELECT count(*) FROM (SELECT interaction_id FROM interaction_participant
@@ -237,11 +243,13 @@ def test_relationships_going_cold_and_quietly_fine_are_in_the_stored_stats(
                WHERE rhythm_days IS NOT NULL"""
         ).fetchall()
     silent = {name: ((NOW_MS - last) / DAY_MS, rhythm, title) for name, title, rhythm, last in rows}
-    going_cold = [n for n, (days, rhythm, _) in silent.items() if rhythm <= 14 and days >= 3 * rhythm]
+    going_cold = [
+        n for n, (days, rhythm, _) in silent.items() if rhythm <= 14 and days >= 3 * rhythm
+    ]
     quietly_fine = [n for n, (days, rhythm, _) in silent.items() if rhythm >= 60 and days < rhythm]
     assert going_cold and quietly_fine
     # The key account's head of procurement: a two-week rhythm, silent for 45 days.
-    days, rhythm, _ = next(v for v in silent.values() if v[2] == "Head of Procurement"
+    _days, rhythm, _ = next(v for v in silent.values() if v[2] == "Head of Procurement"
                            and 44 <= v[0] <= 46)  # fmt: skip
     assert 12 <= rhythm <= 16
     # Every rhythm class is present.
@@ -251,6 +259,7 @@ def test_relationships_going_cold_and_quietly_fine_are_in_the_stored_stats(
 
 def test_my_day_has_meetings_today_and_tomorrow_with_people_we_know(demo_path: Path) -> None:
     with _db(demo_path) as db:
+
         def meetings(start: int) -> list[tuple[str, str, int]]:
             return db.execute(
                 """SELECT id, status, occurred_at FROM interaction WHERE kind = 'meeting'
@@ -331,6 +340,7 @@ def test_touch_statistics_equal_what_the_storage_layer_computes(
     )
     connection = sqlite3.connect(copy, isolation_level=None)
     try:
+
         def snapshot() -> list[tuple[object, ...]]:
             rows = []
             for table in ("person", "company"):
@@ -342,8 +352,12 @@ def test_touch_statistics_equal_what_the_storage_layer_computes(
 
         before = snapshot()
         assert sum(1 for row in before if row[1]) > 250
-        ids = [r[0] for r in connection.execute(
-            "SELECT DISTINCT entity_id FROM interaction_link WHERE entity_type = 'person'")]
+        ids = [
+            r[0]
+            for r in connection.execute(
+                "SELECT DISTINCT entity_id FROM interaction_link WHERE entity_type = 'person'"
+            )
+        ]
         ids += [r[0] for r in connection.execute(
             "SELECT DISTINCT entity_id FROM interaction_link WHERE entity_type = 'company'")]  # fmt: skip
         connection.execute("BEGIN")

@@ -13,7 +13,7 @@ from relbook.cli.common import add_book_option, say
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
-    parser = commands.add_parser(
+    parser: argparse.ArgumentParser = commands.add_parser(
         "demo",
         help="build a realistic demo book to explore (or the benchmark book)",
         description="Builds a new book full of fictional but realistic people, companies, "

@@ -46,6 +46,7 @@ CancelFn = Callable[[], bool]
 # Share of the progress bar per phase (measured on the benchmark book).
 _PHASES = (("Writing people, deals and interactions", 0.62), ("Building indexes", 0.08),
            ("Building the search index", 0.20), ("Computing rhythms and last touches", 0.10))  # fmt: skip
+_STARTS = tuple(sum(share for _, share in _PHASES[:index]) for index in range(len(_PHASES)))
 _TOUCH_CHUNK = 2000
 
 
@@ -88,9 +89,12 @@ class _Progress:
         self.check()
         if self.progress is None:
             return
-        done = sum(share for _, share in _PHASES[: self.phase])
-        value = min(1.0, done + _PHASES[self.phase][1] * max(0.0, min(1.0, fraction)))
-        if value - self.last >= 0.005 or fraction >= 1.0:
+        fraction = max(0.0, min(1.0, fraction))
+        if self.phase == len(_PHASES) - 1 and fraction == 1.0:
+            value = 1.0  # exactly: the shares' float sum is not
+        else:
+            value = min(1.0, _STARTS[self.phase] + _PHASES[self.phase][1] * fraction)
+        if value - self.last >= 0.005 or fraction == 1.0:
             self.last = value
             self.progress(value, _PHASES[self.phase][0])
 
@@ -258,7 +262,9 @@ def build_demo_book(
     clock = clock or SystemClock()
     path = path.expanduser().absolute()
     if path.is_dir():
-        raise UserError(f"{path} is a folder.", "Give the demo book a file name, e.g. demo.relbook.")
+        raise UserError(
+            f"{path} is a folder.", "Give the demo book a file name, e.g. demo.relbook."
+        )
     if path.exists() and not force:
         raise UserError(
             f"{path} already exists; the demo book does not overwrite it.",
@@ -290,7 +296,7 @@ def build_demo_book(
         for sidecar in _sidecars(path):
             with contextlib.suppress(FileNotFoundError):
                 sidecar.unlink()
-        os.replace(temp, path)
+        temp.replace(path)
         _fsync_folder(path.parent)
     except BaseException:
         _remove(temp)

@@ -68,8 +68,10 @@ class TableBuffer:
         for column in model_table.columns:
             if column.name in columns or column.nullable or column.server_default is not None:
                 continue
-            if column.primary_key and column.autoincrement in (True, "auto") and (
-                column.type.python_type is int
+            if (
+                column.primary_key
+                and column.autoincrement in (True, "auto")
+                and (column.type.python_type is int)
             ):
                 continue
             extra.append(column.name)

@@ -231,7 +231,7 @@ TASK_TITLES = (
     "Confirm the purchase order with {company}",
     "Update the forecast for {company}",
 )
-CUSTOM_FIELDS = (
+CUSTOM_FIELDS: tuple[tuple[str, str, str, str, list[str]], ...] = (
     # (entity, key, label, type, choices)
     ("company", "segment", "Segment", "choice", ["Enterprise", "Mid-market", "SMB"]),
     ("company", "contract-renewal", "Contract renewal", "date", []),
@@ -494,9 +494,9 @@ class DemoGenerator:
         dept = rng.choice(vc.DEPARTMENTS)
         if rng.random() < 0.06:
             return rng.choice(vc.SENIOR_TITLES), "Management"
-        pattern = rng.choices(
-            [p for p, _ in vc.TITLE_PATTERNS], [w for _, w in vc.TITLE_PATTERNS]
-        )[0]
+        pattern = rng.choices([p for p, _ in vc.TITLE_PATTERNS], [w for _, w in vc.TITLE_PATTERNS])[
+            0
+        ]
         return pattern.format(dept=dept), dept
 
     def _plan_people(self) -> None:
@@ -508,8 +508,8 @@ class DemoGenerator:
         owners += [0] * 5
         cum: list[float] = []
         total = 0.0
-        for company in companies:
-            total += company.employees**0.35 * (2.5 if company.key_account else 1.0)
+        for plan in companies:
+            total += plan.employees**0.35 * (2.5 if plan.key_account else 1.0)
             cum.append(total)
         while len(owners) < n:
             if rng.random() < 0.02:
@@ -532,9 +532,7 @@ class DemoGenerator:
                 start = window_start - int(rng.uniform(0, 900)) * DAY
             else:
                 start = self.past(30, WINDOW_DAYS)
-            state = rng.choices(
-                ("active", "drifting", "cold", "ended"), (70, 10, 12, 8)
-            )[0]
+            state = rng.choices(("active", "drifting", "cold", "ended"), (70, 10, 12, 8))[0]
             typical = rhythm or 120
             silence = {
                 "active": rng.uniform(0.05, 1.0) * typical,
@@ -561,9 +559,7 @@ class DemoGenerator:
                 last_ms=last,
                 state=state,
                 created_ms=max(start, window_start) - int(rng.uniform(0, 20)) * DAY,
-                colleague=(
-                    f"{rng.choice(nationality.given)} {rng.choice(nationality.family)}"
-                ),
+                colleague=(f"{rng.choice(nationality.given)} {rng.choice(nationality.family)}"),
             )
             if phone_pool and rng.random() < 0.45:
                 person.phone = phone_pool.pop()
@@ -836,7 +832,11 @@ class DemoGenerator:
         rng = self.rng
         for c in self.companies:
             segment = (
-                "Enterprise" if c.employees >= 2000 else "Mid-market" if c.employees >= 200 else "SMB"
+                "Enterprise"
+                if c.employees >= 2000
+                else "Mid-market"
+                if c.employees >= 200
+                else "SMB"
             )
             custom: dict[str, Any] = {"segment": segment}
             size = max(5_000, min(600_000, int(c.employees**0.6 * 180)))
@@ -962,8 +962,10 @@ class DemoGenerator:
             else:
                 expected = iso_day(d.closed_ms or self.now_ms)
                 custom = "{}"
-            probability = None if rng.random() < 0.8 or d.status != "open" else rng.choice(
-                (20, 35, 50, 65, 90)
+            probability = (
+                None
+                if rng.random() < 0.8 or d.status != "open"
+                else rng.choice((20, 35, 50, 65, 90))
             )
             description = (
                 f"{d.product} for {company.short}: "
@@ -1047,8 +1049,9 @@ class DemoGenerator:
             "product": product,
             "trait": rng.choice(vc.PRODUCT_TRAITS[product]),
             "company": company.short if company else p.family,
-            "competitor": (deal.competitors[0] if deal and deal.competitors
-                           else rng.choice(vc.COMPETITORS)),
+            "competitor": (
+                deal.competitors[0] if deal and deal.competitors else rng.choice(vc.COMPETITORS)
+            ),
             "weekday": tx.weekday(rng),
             "month": tx.month_name((moment.month + rng.randrange(0, 3)) % 12),
             "year": str(moment.year + (moment.month >= 10)),
@@ -1081,7 +1084,7 @@ class DemoGenerator:
         if kind == OFFER:
             return tx.TOPIC_BY_NAME["offer"]
         if deal is not None and deal.pipeline == 1 and deal.status == "open":
-            names = ("renewal", "renewal", "scheduling", "pricing")
+            names: tuple[str, ...] = ("renewal", "renewal", "scheduling", "pricing")
         elif deal is not None and deal.closed_ms is None:
             span = max(1, deal.stage_entered_ms - deal.created_ms)
             phase = (millis - deal.created_ms) / span * (deal.stage + 1) / 5
@@ -1092,7 +1095,9 @@ class DemoGenerator:
                 if phase < 0.7
                 else ("pricing", "negotiation", "negotiation")
             )
-        elif deal is not None and deal.status == "won" and millis - (deal.closed_ms or 0) < 90 * DAY:
+        elif (
+            deal is not None and deal.status == "won" and millis - (deal.closed_ms or 0) < 90 * DAY
+        ):
             names = ("onboarding", "onboarding", "support")
         elif company is not None and company.customer:
             names = ("support", "review", "checkin", "invoice", "scheduling", "renewal")
@@ -1130,8 +1135,10 @@ class DemoGenerator:
         if company is None or len(company.people) < 2:
             return None
         other = self.people[self.rng.choice(company.people)]
-        if other is thread.person or not other.available(millis) or other.at(millis)[0] != (
-            company.index
+        if (
+            other is thread.person
+            or not other.available(millis)
+            or other.at(millis)[0] != (company.index)
         ):
             return None
         return other
@@ -1146,7 +1153,8 @@ class DemoGenerator:
                 continue
             seen.add(person.id)
             writer.add(
-                link, (iid, person.id, "person", millis, kind, direction, "auto", reason, 0, is_touch)
+                link,
+                (iid, person.id, "person", millis, kind, direction, "auto", reason, 0, is_touch),
             )
         company = thread.company
         if company is not None:
@@ -1157,7 +1165,8 @@ class DemoGenerator:
                 else f"{thread.person.name} works at {company.name}"
             )
             writer.add(
-                link, (iid, company.id, "company", millis, kind, direction, "auto", reason, 0, is_touch)
+                link,
+                (iid, company.id, "company", millis, kind, direction, "auto", reason, 0, is_touch),
             )
         if thread.deal is not None:
             reason = deal_reason or f"{thread.person.name} is on the deal “{thread.deal.title}”"
@@ -1173,7 +1182,7 @@ class DemoGenerator:
                      attachments: str = "[]", created: int | None = None) -> str:  # fmt: skip
         iid = self.id_at(millis)
         seq = self._seq(millis, natural_key or iid)
-        size = len(body) + len(subject) + 900 if kind == "email" or kind == "offer" else None
+        size = len(body) + len(subject) + 900 if kind in {"email", "offer"} else None
         stamp = created if created is not None else millis
         writer.add(
             b["interaction"],
@@ -1237,7 +1246,12 @@ class DemoGenerator:
             attachments = "[]"
             if kind_name == "offer":
                 attachments = json.dumps(
-                    [{"name": f"Offer {ctx['offer_no']}.pdf", "size": rng.randrange(90, 900) * 1024}]
+                    [
+                        {
+                            "name": f"Offer {ctx['offer_no']}.pdf",
+                            "size": rng.randrange(90, 900) * 1024,
+                        }
+                    ]
                 )
             iid = self._interaction(
                 writer, b, millis=at, kind=kind_name, direction=direction,
@@ -1285,23 +1299,20 @@ class DemoGenerator:
             closing = rng.choice(tx.CLOSINGS_US)
             signature = self._REP_SIGNATURE
         target = rng.randrange(1000, 1900)
-        parts = [greeting]
+        head = [greeting]
         if feedback is not None:
-            parts.append(tx.fill(feedback[3], ctx))
+            head.append(tx.fill(feedback[3], ctx))
+        tail = [closing, signature]
         if message == 0:
-            parts += tx.paragraphs_to_size(rng, topic.paragraphs, ctx, target - 200)
-            parts += [closing, signature]
-            return "\n\n".join(parts)
-        parts.append(tx.fill(rng.choice(tx.REPLY_OPENERS), ctx))
-        parts += tx.paragraphs_to_size(
-            rng, tx.REPLY_PARAGRAPHS, ctx, rng.randrange(150, 450), most=2
-        )
-        parts += [closing, signature]
-        head = "\n\n".join(parts)
+            filler = tx.paragraph_stream(rng, topic.paragraphs, ctx)
+            return tx.email_body(head, filler, tail, target, ctx)
+        head.append(tx.fill(rng.choice(tx.REPLY_OPENERS), ctx))
         stamp = datetime.fromtimestamp(at / 1000, UTC)
-        quote_room = max(200, target - len(head))
-        quoted = tx.quote(previous_body, quote_room)
-        return f"{head}\n\nOn {stamp:%a, %d %b %Y}, {previous_from} wrote:\n{quoted}"
+        return tx.email_body(
+            head, tx.paragraph_stream(rng, tx.REPLY_PARAGRAPHS, ctx, most=2), tail, target, ctx,
+            quote_intro=f"On {stamp:%a, %d %b %Y}, {previous_from} wrote:",
+            quoted=previous_body, own_chars=rng.randrange(150, 450),
+        )  # fmt: skip
 
     def _meeting(self, writer: BulkWriter, b: dict[str, TableBuffer], thread: _Thread,
                  millis: int, status: str, attendees: list[PersonPlan] | None = None,
@@ -1519,7 +1530,9 @@ class DemoGenerator:
         today = self.today_ms
         for index in range(self.counts.tasks):
             p = going_cold if index == 0 else rng.choice(known)
-            state = rng.choices(("overdue", "today", "upcoming", "someday", "done"), (14, 8, 36, 7, 35))[0]
+            state = rng.choices(
+                ("overdue", "today", "upcoming", "someday", "done"), (14, 8, 36, 7, 35)
+            )[0]
             if index < 3:
                 state = ("overdue", "today", "today")[index]
             company = self.companies[p.company] if p.company is not None else None

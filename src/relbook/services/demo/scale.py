@@ -38,7 +38,8 @@ class DemoCounts:
 
         def grow(name: str, floor: int) -> int:
             demo, bench = DEMO[name], BENCHMARK[name]
-            return max(floor, round(demo * (bench / demo) ** exponent))
+            grown: float = demo * (bench / demo) ** exponent
+            return max(floor, round(grown))
 
         return cls(
             people=grow("people", 24),

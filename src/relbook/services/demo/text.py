@@ -8,7 +8,7 @@ common words and rare tokens (order numbers, names) for the search index.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
@@ -26,6 +26,10 @@ _MONTHS = (
     "November",
     "December",
 )
+
+
+# Every e-mail body is this long (characters): real business mail without attachments.
+EMAIL_CHARS = (800, 2200)
 
 
 @dataclass(frozen=True)
@@ -394,8 +398,7 @@ MEETING_NOTES = (
     "They asked for a reference customer in {industry}; we will propose two names.",
     "IT raised concerns about single sign-on. A technical call with {colleague} is planned.",
     "Usage is up, but two departments still work in spreadsheets; agreed to run a workshop.",
-    "The new CFO wants to review all software contracts this year — renewal may be "
-    "questioned.",
+    "The new CFO wants to review all software contracts this year — renewal may be questioned.",
 )
 MEETING_NEXT_STEPS = (
     "{colleague} sends the updated proposal by {weekday}.",
@@ -435,16 +438,36 @@ CALL_NOTES = (
 FEEDBACK_LINES: tuple[tuple[str, str, str, str], ...] = (
     ("product", "positive", "product", "Honestly, {product} saved our team a week every month."),
     ("product", "positive", "product", "The new {trait} in {product} is exactly what we needed."),
-    ("product", "negative", "product", "{product} is slow when we open {trait} with a year of data."),
+    (
+        "product",
+        "negative",
+        "product",
+        "{product} is slow when we open {trait} with a year of data.",
+    ),
     ("product", "negative", "product", "Our users find {trait} in {product} confusing."),
     ("product", "neutral", "product", "{product} does the job, but {trait} needs more options."),
-    ("competitor", "negative", "competitor", "{competitor} offered us 20% less for a similar scope."),
+    (
+        "competitor",
+        "negative",
+        "competitor",
+        "{competitor} offered us 20% less for a similar scope.",
+    ),
     ("competitor", "neutral", "competitor", "{competitor} has a nicer mobile app, to be fair."),
-    ("competitor", "positive", "competitor", "We left {competitor} because their support never answered."),
+    (
+        "competitor",
+        "positive",
+        "competitor",
+        "We left {competitor} because their support never answered.",
+    ),
     ("price", "negative", "product", "The price for {product} is above what finance expected."),
     ("price", "neutral", "product", "Per-user pricing for {product} is hard for us to budget."),
     ("service", "positive", "product", "Your support team fixed the {product} issue within a day."),
-    ("service", "negative", "product", "We waited two weeks for an answer on the {product} ticket."),
+    (
+        "service",
+        "negative",
+        "product",
+        "We waited two weeks for an answer on the {product} ticket.",
+    ),
     ("other", "neutral", "product", "We would like {product} documentation in {language}."),
 )
 
@@ -482,42 +505,81 @@ def month_name(index: int) -> str:
     return _MONTHS[index]
 
 
-def paragraphs_to_size(
-    rng: random.Random,
-    pool: tuple[str, ...],
-    ctx: Mapping[str, str],
-    target: int,
-    *,
-    most: int = 4,
-) -> list[str]:
-    """Up to ``most`` paragraphs of ``pool`` in order from a random start, then general
-    paragraphs until the text is about ``target`` characters long (none repeated)."""
-    out: list[str] = []
-    size = 0
-    for source, limit, skip in ((pool, most, 0.3), (GENERAL_PARAGRAPHS, len(GENERAL_PARAGRAPHS), 0.4)):
+def paragraph_stream(
+    rng: random.Random, pool: tuple[str, ...], ctx: Mapping[str, str], *, most: int = 4
+) -> Iterator[str]:
+    """Up to ``most`` paragraphs of ``pool`` in order from a random start (now and then
+    skipping one), then the general paragraphs likewise; none repeated."""
+    for source, limit, skip in (
+        (pool, most, 0.3),
+        (GENERAL_PARAGRAPHS, len(GENERAL_PARAGRAPHS), 0.4),
+    ):
         count = len(source)
         index = rng.randrange(count)
         used: set[int] = set()
         for _ in range(min(limit, count)):
-            if size >= target:
-                break
             while index in used:
                 index = (index + 1) % count
             used.add(index)
-            text = source[index].format_map(ctx)
-            out.append(text)
-            size += len(text) + 2
+            yield source[index].format_map(ctx)
             index = (index + 1 + (rng.random() < skip)) % count
-    return out
 
 
-def quote(body: str, room: int) -> str:
-    """The start of ``body`` as a reply quotes it: whole paragraphs, at least one."""
-    kept: list[str] = []
-    size = 0
-    for paragraph in body.split("\n\n"):
-        if kept and size + len(paragraph) > room:
+def email_body(
+    head: Sequence[str],
+    filler: Iterable[str],
+    tail: Sequence[str],
+    target: int,
+    ctx: Mapping[str, str],
+    *,
+    quote_intro: str = "",
+    quoted: str = "",
+    own_chars: int = 300,
+) -> str:
+    """An e-mail of about ``target`` characters, always within ``EMAIL_CHARS``.
+
+    ``head`` (greeting, opening lines) and ``tail`` (closing, signature) are kept whole;
+    paragraphs of ``filler`` go between them until the text reaches ``target``. A reply
+    writes only about ``own_chars`` of its own and quotes the previous message below it,
+    line by line, up to ``target``. A paragraph or line that would push the text past the
+    upper bound is left out.
+    """
+    low, high = EMAIL_CHARS
+    if not low <= target <= high:
+        raise ValueError(f"an e-mail's target size must be within {low}..{high}, not {target}")
+    parts = [*head]
+    size = _joined_size([*head, *tail], 2)
+    goal = target if not quoted else min(target, size + own_chars)
+    for paragraph in filler:
+        if size >= goal:
             break
-        kept.append(paragraph)
-        size += len(paragraph) + 2
-    return "\n".join("> " + line if line else ">" for line in "\n\n".join(kept).splitlines())
+        if size + len(paragraph) + 2 <= high:
+            parts.append(paragraph)
+            size += len(paragraph) + 2
+    quote = ""
+    if quoted and size + len(quote_intro) + 2 < high:
+        lines = [quote_intro]
+        size += len(quote_intro) + 2
+        for line in quoted.splitlines():
+            if size >= target:
+                break
+            marked = "> " + line if line else ">"
+            if size + len(marked) + 1 > high:
+                break
+            lines.append(marked)
+            size += len(marked) + 1
+        quote = "\n\n" + "\n".join(lines)
+    text = "\n\n".join([*parts, *tail]) + quote
+    if len(text) < low:
+        # Too short even with everything offered (a tiny quoted message): pad with
+        # general paragraphs before the closing.
+        for paragraph in GENERAL_PARAGRAPHS:
+            if len(text) >= low:
+                break
+            parts.append(paragraph.format_map(ctx))
+            text = "\n\n".join([*parts, *tail]) + quote
+    return text
+
+
+def _joined_size(parts: Sequence[str], separator: int) -> int:
+    return sum(len(part) for part in parts) + separator * max(0, len(parts) - 1)
