@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from relbook.capture import linking, privacy as privacy_rules
+from relbook.capture import linking
+from relbook.capture import privacy as privacy_rules
 from relbook.capture.items import ItemProblem, ReadItem, clean_item
 from relbook.capture.sources.base import (
     CancelToken,
@@ -209,7 +210,9 @@ def sync_source(
     return report
 
 
-def _account_update(book: Book, account_id: str, assignments: str, params: tuple[object, ...]) -> None:
+def _account_update(
+    book: Book, account_id: str, assignments: str, params: tuple[object, ...]
+) -> None:
     with book.raw_write() as connection:
         connection.execute(f"UPDATE account SET {assignments} WHERE id = ?", (*params, account_id))
 
@@ -225,12 +228,26 @@ def _sync_scope(
     confirm_guards: bool,
     report: SyncReport,
 ) -> None:
-    row = book.reader().execute(
-        "SELECT cursor, generation FROM sync_cursor WHERE account_id = ? AND scope = ?",
-        (account_id, scope),
-    ).fetchone()
+    row = (
+        book.reader()
+        .execute(
+            "SELECT cursor, generation FROM sync_cursor WHERE account_id = ? AND scope = ?",
+            (account_id, scope),
+        )
+        .fetchone()
+    )
     cursor: str | None = row[0] if row else None
-    generation: int = row[1] if row else 0
+    # The generation only grows: a lost or reset cursor row must not restart it below
+    # the marks already on the scope's items (or a re-list could never sweep them).
+    marked = (
+        book.reader()
+        .execute(
+            "SELECT max(generation) FROM source_ref WHERE account_id = ? AND scope = ?",
+            (account_id, scope),
+        )
+        .fetchone()[0]
+    )
+    generation: int = max(row[1] if row else 0, marked or 0)
     relisted = False
     done = 0
     while True:
@@ -519,8 +536,8 @@ class _Writer:
         existing = self._existing_by_key(list(prepared))
         by_id = {row["id"]: row for row in existing.values()}
         ref_ids = {refs[loc][0] for p in prepared.values() for loc in p.locators if loc in refs}
-        for row in self._rows_by_id(sorted(ref_ids - set(by_id))):
-            by_id[row["id"]] = row
+        for moved in self._rows_by_id(sorted(ref_ids - set(by_id))):
+            by_id[moved["id"]] = moved
 
         # 3. linking for everything that will be written
         context = linking.LinkContext(connection)
@@ -530,7 +547,7 @@ class _Writer:
         new_rows: list[tuple[object, ...]] = []
         new_prepared: list[tuple[str, _Prepared]] = []
         for key, entry in prepared.items():
-            row = existing.get(key)
+            row: dict[str, object] | None = existing.get(key)
             if row is None:
                 for loc in entry.locators:
                     if loc in refs and refs[loc][0] in by_id:
@@ -538,7 +555,7 @@ class _Writer:
                         break
             entry_subject = entry.subject
             if row is not None:
-                entry.subject = _with_id(entry_subject, row["id"])
+                entry.subject = _with_id(entry_subject, str(row["id"]))
             entry.linked = context.decide(entry.subject)
             if row is None:
                 interaction_id = new_id()
@@ -546,7 +563,7 @@ class _Writer:
                 new_rows.append(self._insert_values(interaction_id, entry))
                 result.created += 1
             else:
-                interaction_id = row["id"]
+                interaction_id = str(row["id"])
                 outcome = self._update(row, entry)
                 if outcome == "updated":
                     result.updated += 1

@@ -141,6 +141,9 @@ class LinkContext:
         # thread key → (deal id, deal title, subject, interaction id) of linked messages
         self._thread_deals: dict[str, list[tuple[str, str, str, str]]] = {}
         self._names: dict[str, str] = {}
+        # interaction id → entities the rep removed from it ("not this one"): nothing is
+        # derived from them (a company "because X works there" goes when X goes)
+        self._excluded: dict[str, set[str]] = {}
         self._load_rule_names()
 
     # ---------------------------------------------------------------- loading
@@ -148,7 +151,11 @@ class LinkContext:
         ids = sorted({r.entity_id for r in self.rules if r.entity_id})
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for table, column in (("person", "display_name"), ("company", "name"), ("deal", "title")):
+            for table, column in (
+                ("person", "display_name"),
+                ("company", "name"),
+                ("deal", "title"),
+            ):
                 for entity_id, name in self.connection.execute(
                     f"SELECT id, {column} FROM {table} WHERE id IN ({marks}) "
                     "AND deleted_at IS NULL",
@@ -173,6 +180,17 @@ class LinkContext:
         self._load_people(sorted(addresses - set(self._people)))
         self._load_companies(sorted(domains - set(self._companies)))
         self._load_thread_deals(sorted(keys - set(self._thread_deals)))
+        self._load_exclusions(sorted({s.interaction_id for s in subjects if s.interaction_id}))
+
+    def _load_exclusions(self, interaction_ids: list[str]) -> None:
+        for chunk in _chunks(interaction_ids):
+            marks = ",".join("?" * len(chunk))
+            for interaction_id, entity_id in self.connection.execute(
+                f"""SELECT interaction_id, entity_id FROM interaction_link
+                    WHERE interaction_id IN ({marks}) AND excluded = 1""",
+                chunk,
+            ):
+                self._excluded.setdefault(interaction_id, set()).add(entity_id)
 
     def _load_people(self, addresses: list[str]) -> None:
         for chunk in _chunks(addresses):
@@ -250,6 +268,7 @@ class LinkContext:
         linked.is_touch = subject.status != "cancelled"
         chosen: dict[str, LinkDecision] = {}
         vetoed: set[str] = set()
+        removed = self._excluded.get(subject.interaction_id or "", set())
 
         def add(decision: LinkDecision) -> None:
             if decision.entity_id not in chosen and decision.entity_id not in vetoed:
@@ -297,7 +316,7 @@ class LinkContext:
                         "person", person.id, "auto", f"{word} {address} — {person.name}'s address"
                     )
                 )
-                if person.company_id:
+                if person.company_id and person.id not in removed and person.id not in vetoed:
                     add(
                         LinkDecision(
                             "company",

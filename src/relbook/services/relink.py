@@ -112,7 +112,7 @@ class RelinkService(Service):
     def unlink(
         self, interaction_id: str, entity_type: str, entity_id: str, *, never: str | None = None
     ) -> RelinkResult:
-        """"Not this one": the link is excluded for good; ``never`` teaches a rule."""
+        """ "Not this one": the link is excluded for good; ``never`` teaches a rule."""
         self._check_scope(never)
         now_ms = to_millis(self.clock.now())
         with self._raw("unlink") as connection:
@@ -129,7 +129,8 @@ class RelinkService(Service):
                  row["direction"]),
             )  # fmt: skip
             _bump(connection, interaction_id, row["version"], now_ms)
-            entities = {entity_id}
+            # What was derived from the removed entity (its company) is decided again.
+            entities = {entity_id} | linking.relink(connection, [interaction_id]).entities
             rule_id = None
             changed = 1
             if never:
@@ -167,7 +168,7 @@ class RelinkService(Service):
                LEFT JOIN deal d ON r.entity_type = 'deal' AND d.id = r.entity_id
                ORDER BY r.created_at DESC"""
         )
-        return [RuleView(*r[:7], from_millis(r[7])) for r in rows]
+        return [RuleView(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_millis(r[7])) for r in rows]
 
     def delete_rule(self, rule_id: str) -> RelinkResult:
         """Forget a rule; the interactions it matched are linked again without it."""
@@ -276,7 +277,9 @@ def _entity_name(connection: sqlite3.Connection, entity_type: str, entity_id: st
     return str(row[0])
 
 
-def _bump(connection: sqlite3.Connection, interaction_id: str, version: object, now_ms: int) -> None:
+def _bump(
+    connection: sqlite3.Connection, interaction_id: str, version: object, now_ms: int
+) -> None:
     """A link change is an edit of the interaction (the team push sees it)."""
     base = int(version)  # type: ignore[call-overload]
     connection.execute(
