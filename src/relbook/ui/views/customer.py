@@ -479,6 +479,9 @@ class CustomerPage(Page):
         more_menu.addAction(icon("trash"), "Delete").triggered.connect(self.delete)
         more.setMenu(more_menu)
         actions.addWidget(more)
+        from relbook.ui.team.sharing import SharingButton  # sharing with the team (issue 6)
+
+        actions.addWidget(SharingButton(self.ctx, s.kind, d.id))
         actions.addStretch(1)
         self.header_layout.addLayout(actions)
 

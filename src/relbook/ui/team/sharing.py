@@ -1,0 +1,285 @@
+"""Sharing one company, person or deal with the team, from the Customer 360°.
+
+``SharingButton`` sits in the 360° header and says whether the item is private or shared
+(and at which level); it opens ``SharingDialog``: choose private or a share level, see
+exactly what the team would get ("what does my team see of this?"), share or unshare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from relbook.ui.context import Refresher
+from relbook.ui.qt import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from relbook.ui.style import icon
+from relbook.ui.widgets import button, label
+
+if TYPE_CHECKING:
+    from relbook.ui.context import UiContext
+
+PRIVATE = ""
+CHOICES: tuple[tuple[str, str], ...] = (
+    (PRIVATE, "Private — only you see it"),
+    ("nothing", "Shared, without its interactions"),
+    ("metadata", "Shared, interactions: who and when"),
+    ("subject", "Shared, interactions with their subject lines"),
+    ("full", "Shared, interactions in full text"),
+)
+SHORT = {
+    "nothing": "no interactions",
+    "metadata": "who and when",
+    "subject": "subjects",
+    "full": "full text",
+}
+NOUNS = {
+    "company": "company",
+    "person": "person",
+    "deal": "deal",
+    "affiliation": "job",
+    "pipeline": "pipeline",
+    "stage": "stage",
+    "interaction": "interaction",
+    "note": "note",
+    "feedback": "feedback",
+}
+
+
+def level_text(level: str | None) -> str:
+    return "Private" if not level else f"Shared · {SHORT.get(level, level)}"
+
+
+def show_value(entity_type: str, name: str, value: Any) -> str:
+    """A field's value as the preview shows it (references as what they point at)."""
+    from relbook.team.spec import CHILDREN, REF, REF_LIST, SPECS
+
+    kind = SPECS[entity_type].field(name).kind
+    if kind == REF:
+        return "linked" if value else "—"
+    if kind == REF_LIST:
+        return f"{len(value or [])} link(s)"
+    if kind == CHILDREN:
+        items = [" ".join(str(x) for x in (v if isinstance(v, list) else [v]) if x) for v in value]
+        return ", ".join(items) or "—"
+    if value is None or value in ("", {}):
+        return "—"
+    text = " ".join(str(value).split())
+    return text if len(text) <= 90 else text[:89] + "…"
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    level: str | None
+    connected: bool
+    team_name: str
+    members: dict[str, str]
+
+
+class SharingButton(QPushButton):
+    """'Private' / 'Shared · level' in the 360° header; opens the sharing dialog."""
+
+    def __init__(self, ctx: UiContext, kind: str, entity_id: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.kind = kind
+        self.entity_id = entity_id
+        self.level: str | None = None
+        self.setObjectName("shareButton")
+        self.setIcon(icon("team"))
+        self.setText("Private")
+        self.setToolTip("Share with your team, or see what your team sees of this")
+        self.clicked.connect(self.open_dialog)
+        Refresher(ctx, ("share", "team"), self.load, self)
+        self.load()
+
+    def load(self) -> None:
+        sharing = self.ctx.services.sharing
+        kind, entity_id = self.kind, self.entity_id
+        self.ctx.read(
+            lambda: sharing.level_of(kind, entity_id),
+            self._show,
+            owner=self,
+            key=f"share-level-{id(self)}",
+        )
+
+    def _show(self, level: str | None) -> None:
+        self.level = level
+        self.setText(level_text(level))
+
+    def open_dialog(self) -> SharingDialog:
+        dialog = SharingDialog(self.ctx, self.kind, self.entity_id, self.window())
+        dialog.open()
+        return dialog
+
+
+class SharingDialog(QDialog):
+    """Choose private or a share level; preview exactly what the team gets; apply."""
+
+    def __init__(self, ctx: UiContext, kind: str, entity_id: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.kind = kind
+        self.entity_id = entity_id
+        self.current: str | None = None
+        self.preview: Any = None
+        self.loaded = False
+        self.setWindowTitle("Share with your team")
+        self.setObjectName("sharingDialog")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 16)
+        layout.setSpacing(10)
+        self.title = label("", "h2", wrap=True)
+        layout.addWidget(self.title)
+        self.who = label("", "muted", wrap=True)
+        layout.addWidget(self.who)
+        row = QHBoxLayout()
+        row.addWidget(label("Sharing:"))
+        self.level = QComboBox()
+        self.level.setObjectName("shareLevel")
+        for key, text in CHOICES:
+            self.level.addItem(text, key)
+        self.level.currentIndexChanged.connect(self.load_preview)
+        row.addWidget(self.level, 1)
+        layout.addLayout(row)
+        layout.addWidget(label("What your team sees of this", "h3"))
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("sharePreview")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Row / field", "Value the team gets"])
+        self.tree.setColumnWidth(0, 260)
+        self.tree.setMinimumHeight(260)
+        layout.addWidget(self.tree, 1)
+        self.withheld = label("", "muted", wrap=True)
+        self.withheld.setObjectName("shareWithheld")
+        layout.addWidget(self.withheld)
+        buttons = QHBoxLayout()
+        self.unshare_button = button("Stop sharing", self.unshare, kind="danger", icon_name="close")
+        self.unshare_button.setObjectName("unshareButton")
+        self.unshare_button.hide()
+        buttons.addWidget(self.unshare_button)
+        buttons.addStretch(1)
+        buttons.addWidget(button("Cancel", self.reject))
+        self.apply_button = button("Share", self.apply, kind="primary", icon_name="check")
+        self.apply_button.setObjectName("applyShare")
+        buttons.addWidget(self.apply_button)
+        layout.addLayout(buttons)
+        self.resize(720, 600)
+        self._load()
+
+    # ------------------------------------------------------------------ loading
+    def _load(self) -> None:
+        services = self.ctx.services
+        kind, entity_id = self.kind, self.entity_id
+
+        def work() -> _Loaded:
+            status = services.team.status()
+            return _Loaded(
+                services.sharing.level_of(kind, entity_id),
+                status.connected,
+                status.team_name,
+                services.team.members(),
+            )
+
+        self.ctx.read(work, self._loaded, owner=self)
+
+    def _loaded(self, loaded: _Loaded) -> None:
+        self.current = loaded.level
+        if loaded.connected:
+            names = ", ".join(sorted(loaded.members.values())) or "no one yet"
+            self.who.setText(
+                f"Shared items go to team “{loaded.team_name}” at the next sync — "
+                f"{len(loaded.members)} rep(s): {names}."
+            )
+        else:
+            self.who.setText(
+                "This book is not connected to a team server yet: shared items go out once "
+                "it is (Team page → Connect)."
+            )
+        self.unshare_button.setVisible(loaded.level is not None)
+        index = self.level.findData(loaded.level or PRIVATE)
+        self.level.blockSignals(True)
+        self.level.setCurrentIndex(max(0, index))
+        self.level.blockSignals(False)
+        self.load_preview()
+
+    def choice(self) -> str | None:
+        return str(self.level.currentData()) or None
+
+    def load_preview(self) -> None:
+        sharing = self.ctx.services.sharing
+        kind, entity_id, level = self.kind, self.entity_id, self.choice()
+        self.apply_button.setText("Share" if self.current is None else "Save")
+        self.apply_button.setEnabled(level != self.current)
+        if level is None and self.current is None:
+            self.apply_button.setText("Keep private")
+
+        def work() -> Any:
+            return sharing.preview(kind, entity_id, level)
+
+        self.ctx.read(work, self._show_preview, owner=self, key=f"share-preview-{id(self)}")
+
+    def _show_preview(self, preview: Any) -> None:
+        self.preview = preview
+        private = self.choice() is None
+        self.title.setText(f"{NOUNS.get(preview.entity_type, '')} “{preview.label}”".strip())
+        self.tree.clear()
+        rows = [r for r in preview.rows if not private or r.source == "team"]
+        for row in rows:
+            origin = "from you" if row.source == "you" else "from a teammate"
+            top = QTreeWidgetItem(
+                [f"{NOUNS.get(row.entity_type, row.entity_type)} · {row.label}", origin]
+            )
+            for name, value in row.fields.items():
+                top.addChild(QTreeWidgetItem([name, show_value(row.entity_type, name, value)]))
+            self.tree.addTopLevelItem(top)
+            top.setExpanded(row.entity_id == self.entity_id)
+        if not rows:
+            self.tree.addTopLevelItem(
+                QTreeWidgetItem(["Nothing: your team sees nothing of it", ""])
+            )
+        lines = list(preview.withheld)
+        if private:
+            lines = ["Nothing of this travels from your book: it stays private."]
+            if self.current is not None:
+                lines.append("Stopping sharing withdraws your rows from the team at the next sync.")
+        self.withheld.setText("\n".join(f"• {line}" for line in lines))
+        self.loaded = True
+
+    # ------------------------------------------------------------------ actions
+    def apply(self) -> None:
+        level = self.choice()
+        if level is None:
+            if self.current is not None:
+                self.unshare()
+            else:
+                self.accept()
+            return
+        sharing = self.ctx.services.sharing
+        kind, entity_id = self.kind, self.entity_id
+        self.ctx.write(
+            lambda: sharing.share(kind, entity_id, level),
+            lambda _r: self.ctx.status("Shared: it goes to your team at the next sync."),
+            label="share",
+        )
+        self.accept()
+
+    def unshare(self) -> None:
+        sharing = self.ctx.services.sharing
+        kind, entity_id = self.kind, self.entity_id
+        self.ctx.write(
+            lambda: sharing.unshare(kind, entity_id),
+            lambda _r: self.ctx.status(
+                "No longer shared: the next sync withdraws it from your team."
+            ),
+            label="unshare",
+        )
+        self.accept()
