@@ -132,7 +132,9 @@ class Cadence:
 def learned_cadence(rhythm_days: float | None) -> int | None:
     if rhythm_days is None or rhythm_days <= 0:
         return None
-    return int(min(MAX_LEARNED_CADENCE, max(MIN_LEARNED_CADENCE, round(rhythm_days))))
+    # Half up, as SQLite's round() does (the lists rank in SQL with the same rule).
+    rounded = math.floor(rhythm_days + 0.5)
+    return int(min(MAX_LEARNED_CADENCE, max(MIN_LEARNED_CADENCE, rounded)))
 
 
 def effective_cadence(cadence_days: int | None, rhythm_days: float | None) -> Cadence | None:

@@ -63,3 +63,18 @@ def touch_inputs(row: Sequence[Any], engaged_people: int = 0) -> TouchInputs:
 def book_currency(db: sqlite3.Connection) -> str:
     row = db.execute("SELECT value FROM setting WHERE key = 'currency'").fetchone()
     return str(json.loads(row[0])) if row else "EUR"
+
+
+def ensure_log10(db: sqlite3.Connection) -> None:
+    """SQLite's log10() is only there when it was built with its math functions (Python's
+    own builds are); elsewhere give the connection Python's."""
+    try:
+        db.execute("SELECT log10(10)").fetchone()
+    except sqlite3.OperationalError:
+        db.create_function("log10", 1, _log10, deterministic=True)
+
+
+def _log10(value: float | None) -> float | None:
+    import math
+
+    return None if value is None or value <= 0 else math.log10(value)

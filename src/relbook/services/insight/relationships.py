@@ -8,9 +8,8 @@ live in ``domain.scoring`` and ``domain.insight``; this module fetches their inp
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from relbook.domain.clock import to_millis
 from relbook.domain.errors import NotFoundError
@@ -33,7 +32,7 @@ from relbook.domain.insight import (
     stuck_check,
     value_weight,
 )
-from relbook.domain.money import format_money
+from relbook.domain.money import format_money, minor_digits
 from relbook.domain.scoring import (
     BREADTH_WINDOW_DAYS,
     DAY_MS,
@@ -50,7 +49,7 @@ from relbook.services.insight.common import (
     TOUCH_COLUMNS,
     Ref,
     days_ms,
-    id_list,
+    ensure_log10,
     moment,
     touch_inputs,
 )
@@ -97,72 +96,68 @@ class ValueAtStake:
 
 
 class ValueIndex:
-    """Value at stake for the companies and people of one request (batched queries)."""
+    """Value at stake for the companies and people of one request.
+
+    Open deals are few next to people and interactions: their sums per company load in one
+    grouped query; a person's own deals elsewhere are an indexed lookup each. No id lists
+    are sent to SQLite (``IN json_each(?)`` is re-read for every row it is tested on).
+    """
 
     def __init__(self, db: sqlite3.Connection, currency: str) -> None:
         self.db = db
         self.currency = currency
-        self._company: dict[str, tuple[int, int]] = {}
+        self._deals: dict[str, int] | None = None
+        self._accounts: dict[str, int] = {}
         self._person_extra: dict[str, int] = {}
 
-    def load_companies(self, company_ids: Iterable[str]) -> None:
-        wanted = {c for c in company_ids if c and c not in self._company}
-        if not wanted:
-            return
-        ids = id_list(wanted)
-        deals = dict(
-            self.db.execute(
-                """SELECT company_id, coalesce(sum(amount_minor), 0) FROM deal
-                   WHERE company_id IN (SELECT value FROM json_each(?))
-                     AND status = 'open' AND deleted_at IS NULL
-                   GROUP BY company_id""",
-                (ids,),
-            ).fetchall()
-        )
-        for company_id, current, potential in self.db.execute(
-            """SELECT id, current_value_minor, potential_value_minor FROM company
-               WHERE id IN (SELECT value FROM json_each(?))""",
-            (ids,),
-        ):
-            self._company[company_id] = (
-                int(deals.get(company_id, 0)),
-                account_value(current, potential),
-            )
+    def _company_deals(self) -> dict[str, int]:
+        if self._deals is None:
+            self._deals = {
+                company_id: int(total)
+                for company_id, total in self.db.execute(
+                    """SELECT company_id, coalesce(sum(amount_minor), 0) FROM deal
+                       WHERE status = 'open' AND deleted_at IS NULL AND company_id IS NOT NULL
+                       GROUP BY company_id"""
+                )
+            }
+        return self._deals
 
-    def load_people(self, person_ids: Iterable[str]) -> None:
-        wanted = {p for p in person_ids if p and p not in self._person_extra}
-        if not wanted:
-            return
-        extra = dict(
-            self.db.execute(
-                """SELECT dp.person_id, coalesce(sum(d.amount_minor), 0)
+    def _account(self, company_id: str) -> int:
+        found = self._accounts.get(company_id)
+        if found is None:
+            row = self.db.execute(
+                "SELECT current_value_minor, potential_value_minor FROM company WHERE id = ?",
+                (company_id,),
+            ).fetchone()
+            found = self._accounts[company_id] = account_value(*row) if row else 0
+        return found
+
+    def _extra(self, person_id: str) -> int:
+        found = self._person_extra.get(person_id)
+        if found is None:
+            row = self.db.execute(
+                """SELECT coalesce(sum(d.amount_minor), 0)
                    FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
                    JOIN person p ON p.id = dp.person_id
-                   WHERE dp.person_id IN (SELECT value FROM json_each(?))
-                     AND d.status = 'open' AND d.deleted_at IS NULL
+                   WHERE dp.person_id = ? AND d.status = 'open' AND d.deleted_at IS NULL
                      AND (d.company_id IS NULL OR p.company_id IS NULL
-                          OR d.company_id != p.company_id)
-                   GROUP BY dp.person_id""",
-                (id_list(wanted),),
-            ).fetchall()
-        )
-        for person_id in wanted:
-            self._person_extra[person_id] = int(extra.get(person_id, 0))
+                          OR d.company_id != p.company_id)""",
+                (person_id,),
+            ).fetchone()
+            found = self._person_extra[person_id] = int(row[0])
+        return found
 
     def company(self, company_id: str | None) -> ValueAtStake:
         if not company_id:
             return ValueAtStake(0, 0, self.currency)
-        self.load_companies([company_id])
-        deals, account = self._company.get(company_id, (0, 0))
-        return ValueAtStake(deals, account, self.currency)
+        return ValueAtStake(
+            self._company_deals().get(company_id, 0), self._account(company_id), self.currency
+        )
 
     def person(self, person_id: str, company_id: str | None) -> ValueAtStake:
-        self.load_people([person_id])
         base = self.company(company_id)
         return ValueAtStake(
-            base.open_deals_minor + self._person_extra.get(person_id, 0),
-            base.account_minor,
-            self.currency,
+            base.open_deals_minor + self._extra(person_id), base.account_minor, self.currency
         )
 
 
@@ -401,6 +396,116 @@ def _cold_filter(alias: str) -> str:
             <= max(:dormant, 2 * :factor * {alias}.rhythm_days * {DAY_MS})"""
 
 
+# ----------------------------------------------------------- ranking people in SQL
+#
+# Going cold, the due list and next contacts rank people by urgency × value weight.
+# With tens of thousands of people the ranking runs in SQLite over the denormalised
+# touch columns and the (few) open deals, and Python builds entries for the rows shown
+# only. The SQL mirrors domain.insight (cold_check, due_check, learned_cadence,
+# value_weight); the entries are then computed by those functions, so what a list says
+# is what the domain rules say.
+
+_RANKED = f"""
+    WITH cd AS (
+        SELECT company_id, sum(amount_minor) AS s FROM deal
+        WHERE status = 'open' AND deleted_at IS NULL AND company_id IS NOT NULL
+        GROUP BY company_id),
+    px AS (
+        SELECT dp.person_id, sum(d.amount_minor) AS s
+        FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
+        JOIN person pp ON pp.id = dp.person_id
+        WHERE d.status = 'open' AND d.deleted_at IS NULL
+          AND (d.company_id IS NULL OR pp.company_id IS NULL OR d.company_id != pp.company_id)
+        GROUP BY dp.person_id),
+    base AS (
+        SELECT p.id, p.display_name AS name, p.company_id, c.name AS company_name,
+               p.last_touch_at AS last, p.rhythm_days AS rhythm, p.cadence_days AS set_cadence,
+               p.created_at AS created,
+               coalesce(cd.s, 0) + coalesce(px.s, 0) AS deals_minor,
+               max(coalesce(c.current_value_minor, 0),
+                   coalesce(c.potential_value_minor, 0)) AS account_minor,
+               CASE WHEN p.cadence_days > 0 THEN p.cadence_days
+                    WHEN p.rhythm_days > 0
+                    THEN max({MIN_LEARNED_CADENCE}, min({MAX_LEARNED_CADENCE},
+                                                     round(p.rhythm_days)))
+               END AS cadence,
+               :now - p.last_touch_at AS silence,
+               :factor * p.rhythm_days * {DAY_MS} AS threshold
+        FROM person p LEFT JOIN company c ON c.id = p.company_id
+        LEFT JOIN cd ON cd.company_id = p.company_id
+        LEFT JOIN px ON px.person_id = p.id
+        WHERE p.deleted_at IS NULL {{snooze}}),
+    flagged AS (
+        SELECT *,
+               CASE WHEN threshold > 0 AND last IS NOT NULL AND silence > threshold
+                         AND silence <= max(:dormant, 2 * threshold)
+                    THEN min(3.0, 1.0 * silence / threshold) END AS u_cold,
+               CASE WHEN set_cadence > 0
+                    THEN coalesce(last, created) + set_cadence * {DAY_MS}
+                    WHEN cadence > 0 AND last IS NOT NULL
+                         AND silence <= max(:dormant, 2 * :factor * cadence * {DAY_MS})
+                    THEN last + cadence * {DAY_MS} END AS due_at,
+               1 + log10(1 + max(0, deals_minor + account_minor) / :per_thousand) AS weight
+        FROM base)
+    SELECT id, name, company_id, company_name, last, rhythm, set_cadence, created,
+           deals_minor, account_minor, u_cold, due_at, weight,
+           CASE WHEN due_at <= :now
+                THEN 1 + min(2.0, 1.0 * (:now - due_at) / {DAY_MS} / cadence) END AS u_due
+    FROM flagged WHERE {{where}} ORDER BY {{order}} LIMIT :limit"""
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    id: str
+    name: str
+    company_id: str | None
+    company_name: str | None
+    last: int | None
+    rhythm: float | None
+    set_cadence: int | None
+    created: int
+    deals_minor: int
+    account_minor: int
+    u_cold: float | None
+    due_at: int | None
+    weight: float
+    u_due: float | None
+
+    @property
+    def company(self) -> Ref | None:
+        return Ref("company", self.company_id, self.company_name or "") if self.company_id else None
+
+
+def _ranked(
+    db: sqlite3.Connection,
+    now: datetime,
+    factor: float,
+    currency: str,
+    *,
+    where: str,
+    order: str,
+    limit: int | None,
+    include_snoozed: bool = False,
+    until: datetime | None = None,
+) -> list[_Ranked]:
+    ensure_log10(db)
+    snooze = "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
+    sql = _RANKED.format(snooze=snooze, where=where, order=order)
+    params = {
+        "now": to_millis(now),
+        "until": to_millis(until or now),
+        "factor": factor,
+        "dormant": days_ms(DORMANT_MIN_DAYS),
+        "per_thousand": 1000 * 10 ** minor_digits(currency),
+        "limit": -1 if limit is None else limit,
+    }
+    return [_Ranked(*row) for row in db.execute(sql, params)]
+
+
+def _value_of(row: _Ranked, currency: str) -> ValueAtStake:
+    return ValueAtStake(int(row.deals_minor), int(row.account_minor), currency)
+
+
 def going_cold(
     db: sqlite3.Connection,
     now: datetime,
@@ -413,44 +518,63 @@ def going_cold(
 ) -> list[ColdEntry]:
     """People (or companies) silent for longer than ``factor`` × their own rhythm, the
     most urgent and valuable first."""
-    params = {"now": to_millis(now), "factor": factor, "dormant": days_ms(DORMANT_MIN_DAYS)}
-    if entity_type == "person":
-        snooze = (
-            "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
-        )
-        rows = db.execute(
-            f"""SELECT p.id, p.display_name, p.company_id, c.name, p.last_touch_at,
-                       p.rhythm_days
-                FROM person p LEFT JOIN company c ON c.id = p.company_id
-                WHERE {_cold_filter("p")} {snooze}""",
-            params,
-        ).fetchall()
-    else:
-        rows = db.execute(
-            f"""SELECT c.id, c.name, NULL, NULL, c.last_touch_at, c.rhythm_days
-                FROM company c WHERE {_cold_filter("c")}""",
-            params,
-        ).fetchall()
-    values = ValueIndex(db, currency)
-    values.load_companies(r[2] if entity_type == "person" else r[0] for r in rows)
-    if entity_type == "person":
-        values.load_people(r[0] for r in rows)
+    if entity_type != "person":
+        return _companies_going_cold(db, now, factor, currency, limit)
+    rows = _ranked(
+        db,
+        now,
+        factor,
+        currency,
+        where="u_cold IS NOT NULL",
+        order="u_cold * weight DESC, silence DESC, name",
+        limit=limit,
+        include_snoozed=include_snoozed,
+    )
     entries = []
-    for entity_id, name, company_id, company_name, last, rhythm in rows:
+    for row in rows:
+        check = cold_check(moment(row.last), row.rhythm, now, factor)
+        if check is None or check.state is not ColdState.GOING_COLD:
+            continue
+        value = _value_of(row, currency)
+        entries.append(
+            ColdEntry(
+                entity_type="person",
+                id=row.id,
+                name=row.name,
+                company=row.company,
+                last_touch_at=moment(row.last),  # type: ignore[arg-type]
+                check=check,
+                value=value,
+                score=round(cold_urgency(check) * value.weight, 3),
+            )
+        )
+    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name))
+    return entries
+
+
+def _companies_going_cold(
+    db: sqlite3.Connection, now: datetime, factor: float, currency: str, limit: int | None
+) -> list[ColdEntry]:
+    """Companies are hundreds, not tens of thousands: rank them in Python."""
+    params = {"now": to_millis(now), "factor": factor, "dormant": days_ms(DORMANT_MIN_DAYS)}
+    rows = db.execute(
+        f"""SELECT c.id, c.name, c.last_touch_at, c.rhythm_days
+            FROM company c WHERE {_cold_filter("c")}""",
+        params,
+    ).fetchall()
+    values = ValueIndex(db, currency)
+    entries = []
+    for entity_id, name, last, rhythm in rows:
         check = cold_check(moment(last), rhythm, now, factor)
         if check is None or check.state is not ColdState.GOING_COLD:
             continue
-        value = (
-            values.person(entity_id, company_id)
-            if entity_type == "person"
-            else values.company(entity_id)
-        )
+        value = values.company(entity_id)
         entries.append(
             ColdEntry(
-                entity_type=entity_type,
+                entity_type="company",
                 id=entity_id,
                 name=name,
-                company=Ref("company", company_id, company_name) if company_id else None,
+                company=None,
                 last_touch_at=moment(last),  # type: ignore[arg-type]
                 check=check,
                 value=value,
@@ -498,52 +622,44 @@ def due(
 ) -> list[DueEntry]:
     """People whose keep-in-touch cadence is due by now + ``horizon_days`` (overdue
     first). A learned cadence stops asking once the relationship has gone dormant."""
-    until = to_millis(now) + days_ms(horizon_days)
-    learned = f"max({MIN_LEARNED_CADENCE}, min({MAX_LEARNED_CADENCE}, round(p.rhythm_days)))"
-    snooze = "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
-    rows = db.execute(
-        f"""SELECT p.id, p.display_name, p.company_id, c.name, p.last_touch_at,
-                   p.cadence_days, p.rhythm_days, p.created_at
-            FROM person p LEFT JOIN company c ON c.id = p.company_id
-            WHERE p.deleted_at IS NULL {snooze} AND (
-                (p.cadence_days > 0 AND coalesce(p.last_touch_at, p.created_at)
-                    + p.cadence_days * {DAY_MS} <= :until)
-                OR (p.cadence_days IS NULL AND p.rhythm_days > 0
-                    AND p.last_touch_at + {learned} * {DAY_MS} <= :until
-                    AND (:now - p.last_touch_at)
-                        <= max(:dormant, 2 * :factor * {learned} * {DAY_MS})))""",
-        {
-            "now": to_millis(now),
-            "until": until,
-            "factor": factor,
-            "dormant": days_ms(DORMANT_MIN_DAYS),
-        },
-    ).fetchall()
-    values = ValueIndex(db, currency)
-    values.load_companies(r[2] for r in rows)
-    values.load_people(r[0] for r in rows)
+    until = now + timedelta(days=horizon_days)
+    rows = _ranked(
+        db,
+        now,
+        factor,
+        currency,
+        where="due_at <= :until",
+        order="due_at, name",
+        limit=limit,
+        include_snoozed=include_snoozed,
+        until=until,
+    )
     entries = []
-    for pid, name, company_id, company_name, last, cadence_days, rhythm, created in rows:
-        cadence = effective_cadence(cadence_days, rhythm)
-        if cadence is None:
-            continue
-        check = due_check(moment(last), cadence, now, created_at=moment(created))
-        if is_dormant_for_learned(check, factor):
-            continue
-        value = values.person(pid, company_id)
-        entries.append(
-            DueEntry(
-                id=pid,
-                name=name,
-                company=Ref("company", company_id, company_name) if company_id else None,
-                last_touch_at=moment(last),
-                check=check,
-                value=value,
-                score=round(check.urgency * value.weight, 3),
-            )
-        )
+    for row in rows:
+        entry = _due_entry(row, now, factor, currency)
+        if entry is not None:
+            entries.append(entry)
     entries.sort(key=lambda e: (-e.check.overdue_days, e.name))
-    return entries if limit is None else entries[:limit]
+    return entries
+
+
+def _due_entry(row: _Ranked, now: datetime, factor: float, currency: str) -> DueEntry | None:
+    cadence = effective_cadence(row.set_cadence, row.rhythm)
+    if cadence is None:
+        return None
+    check = due_check(moment(row.last), cadence, now, created_at=moment(row.created))
+    if is_dormant_for_learned(check, factor):
+        return None
+    value = _value_of(row, currency)
+    return DueEntry(
+        id=row.id,
+        name=row.name,
+        company=row.company,
+        last_touch_at=moment(row.last),
+        check=check,
+        value=value,
+        score=round(check.urgency * value.weight, 3),
+    )
 
 
 # ------------------------------------------------------------------- next contacts
@@ -646,14 +762,17 @@ def stuck_deals(db: sqlite3.Connection, now: datetime) -> list[StuckDealRow]:
 
 def _deal_contacts(db: sqlite3.Connection, deal_ids: list[str]) -> dict[str, tuple[str, str]]:
     """For each deal, the live person on it we touched last (id, name)."""
+    wanted = set(deal_ids)
     best: dict[str, tuple[str, str, int]] = {}
+    if not wanted:
+        return {}
     for deal_id, person_id, name, last in db.execute(
         """SELECT dp.deal_id, p.id, p.display_name, coalesce(p.last_touch_at, 0)
-           FROM deal_person dp JOIN person p ON p.id = dp.person_id
-           WHERE dp.deal_id IN (SELECT value FROM json_each(?)) AND p.deleted_at IS NULL""",
-        (id_list(deal_ids),),
+           FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
+           JOIN person p ON p.id = dp.person_id
+           WHERE d.status = 'open' AND d.deleted_at IS NULL AND p.deleted_at IS NULL"""
     ):
-        if deal_id not in best or last > best[deal_id][2]:
+        if deal_id in wanted and (deal_id not in best or last > best[deal_id][2]):
             best[deal_id] = (person_id, name, last)
     return {deal_id: (pid, name) for deal_id, (pid, name, _) in best.items()}
 
@@ -687,62 +806,105 @@ def next_contacts(
 ) -> list[NextContact]:
     """One ranked list: cadences due, relationships going cold and deals stuck in their
     stage, each entry with its reasons, weighted by the value at stake. Snoozed people
-    and people with a meeting already planned in the next two weeks are left out."""
-    candidates: dict[str, _Candidate] = {}
+    and people with a meeting already planned in the next two weeks are left out.
 
-    def candidate(
-        kind: str, cid: str, name: str, company: Ref | None, last: datetime | None
-    ) -> _Candidate:
-        found = candidates.get(cid)
-        if found is None:
-            found = candidates[cid] = _Candidate(kind, cid, name, company, last, [])
-        return found
-
-    for entry in due(db, now, factor, currency, limit=None):
-        candidate(
-            "person", entry.id, entry.name, entry.company, entry.last_touch_at
-        ).reasons.append(
-            Reason("due", entry.check.reason, entry.check.urgency, entry.check.explain())
-        )
-    for cold in going_cold(db, now, factor, currency, limit=None):
-        candidate("person", cold.id, cold.name, cold.company, cold.last_touch_at).reasons.append(
-            Reason(
-                "going_cold",
-                "going cold: " + cold.check.reason,
-                cold_urgency(cold.check),
-                cold.check.explain(),
-            )
-        )
+    SQLite ranks people by (due urgency + going-cold urgency) × value weight; people
+    behind a stuck deal get their stuck urgency added in Python and compete with the
+    ranked rows, so the top of the list is exact without scoring every person here."""
     stuck = stuck_deals(db, now)
     contacts = _deal_contacts(db, [s.deal.id for s in stuck])
     snoozed = _snoozed(db, now, [pid for pid, _ in contacts.values()])
-    for row in stuck:
-        reason = Reason(
-            "stuck_deal", row.reason, row.check.urgency, f"{row.reason}. {row.check.explain()}"
-        )
-        contact = contacts.get(row.deal.id)
-        if contact and contact[0] not in snoozed:
-            found = candidate("person", contact[0], contact[1], row.company, None)
-        elif row.company:
-            found = candidate("company", row.company.id, row.company.name, None, None)
-        else:
-            found = candidate("deal", row.deal.id, row.deal.name, None, None)
-        found.reasons.append(reason)
-        found.deal = found.deal or row.deal
-
     planned = planned_meetings(db, now)
+    stuck_people = {pid for pid, _ in contacts.values() if pid not in snoozed}
+    score_sql = "(coalesce(u_due, 0) + coalesce(u_cold, 0)) * weight"
+    wanted = None if limit is None else limit + len(planned) + len(stuck_people)
+    rows = _ranked(
+        db,
+        now,
+        factor,
+        currency,
+        where="(u_cold IS NOT NULL OR due_at <= :now)",
+        order=f"{score_sql} DESC, name",
+        limit=wanted,
+    )
+    if stuck_people:
+        # Their due/cold urgencies, wherever they rank.
+        rows += [
+            r
+            for r in _ranked(
+                db,
+                now,
+                factor,
+                currency,
+                where="(u_cold IS NOT NULL OR due_at <= :now) AND id IN "
+                "(SELECT dp.person_id FROM deal_person dp JOIN deal d ON d.id = dp.deal_id "
+                "JOIN stage s ON s.id = d.stage_id WHERE d.status = 'open' "
+                "AND d.deleted_at IS NULL AND s.stale_after_days > 0)",
+                order="name",
+                limit=None,
+            )
+            if r.id in stuck_people
+        ]
+
+    candidates: dict[str, _Candidate] = {}
+    people_values: dict[str, ValueAtStake] = {}
+    for row in rows:
+        if row.id in candidates:
+            continue
+        found = candidates[row.id] = _Candidate(
+            "person", row.id, row.name, row.company, moment(row.last), []
+        )
+        people_values[row.id] = _value_of(row, currency)
+        entry = _due_entry(row, now, factor, currency) if row.u_due is not None else None
+        if entry is not None and entry.check.is_due:
+            found.reasons.append(
+                Reason("due", entry.check.reason, entry.check.urgency, entry.check.explain())
+            )
+        check = cold_check(moment(row.last), row.rhythm, now, factor)
+        if row.u_cold is not None and check and check.state is ColdState.GOING_COLD:
+            found.reasons.append(
+                Reason(
+                    "going_cold",
+                    "going cold: " + check.reason,
+                    cold_urgency(check),
+                    check.explain(),
+                )
+            )
+
+    def candidate(kind: str, cid: str, name: str, company: Ref | None) -> _Candidate:
+        found = candidates.get(cid)
+        if found is None:
+            found = candidates[cid] = _Candidate(kind, cid, name, company, None, [])
+        return found
+
+    for stuck_row in stuck:
+        reason = Reason(
+            "stuck_deal",
+            stuck_row.reason,
+            stuck_row.check.urgency,
+            f"{stuck_row.reason}. {stuck_row.check.explain()}",
+        )
+        contact = contacts.get(stuck_row.deal.id)
+        if contact and contact[0] not in snoozed:
+            found = candidate("person", contact[0], contact[1], stuck_row.company)
+        elif stuck_row.company:
+            found = candidate("company", stuck_row.company.id, stuck_row.company.name, None)
+        else:
+            found = candidate("deal", stuck_row.deal.id, stuck_row.deal.name, None)
+        found.reasons.append(reason)
+        found.deal = found.deal or stuck_row.deal
+
     values = ValueIndex(db, currency)
     people = [c for c in candidates.values() if c.entity_type == "person"]
-    _fill_people(db, people)
-    values.load_companies(c.company.id for c in people if c.company)
-    values.load_companies(c.id for c in candidates.values() if c.entity_type == "company")
-    values.load_people(c.id for c in people)
+    _fill_people(db, [c for c in people if c.id not in people_values])
     result = []
     for c in candidates.values():
-        if c.id in planned:
+        if c.id in planned or not c.reasons:
             continue
         if c.entity_type == "person":
-            value = values.person(c.id, c.company.id if c.company else None)
+            value = people_values.get(c.id) or values.person(
+                c.id, c.company.id if c.company else None
+            )
         elif c.entity_type == "company":
             value = values.company(c.id)
         else:
@@ -766,37 +928,29 @@ def next_contacts(
 
 
 def _snoozed(db: sqlite3.Connection, now: datetime, person_ids: list[str]) -> set[str]:
+    if not person_ids:
+        return set()
+    wanted = set(person_ids)
     return {
         row[0]
-        for row in db.execute(
-            """SELECT id FROM person WHERE id IN (SELECT value FROM json_each(?))
-               AND snoozed_until > ?""",
-            (id_list(person_ids), to_millis(now)),
-        )
+        for row in db.execute("SELECT id FROM person WHERE snoozed_until > ?", (to_millis(now),))
+        if row[0] in wanted
     }
 
 
 def _fill_people(db: sqlite3.Connection, people: list[_Candidate]) -> None:
-    """Company and last touch for people that entered through a stuck deal."""
-    missing = [c for c in people if c.last_touch_at is None]
-    if not missing:
-        return
-    rows = {
-        r[0]: r
-        for r in db.execute(
-            """SELECT p.id, p.company_id, c.name, p.last_touch_at
-               FROM person p LEFT JOIN company c ON c.id = p.company_id
-               WHERE p.id IN (SELECT value FROM json_each(?))""",
-            (id_list(c.id for c in missing),),
-        )
-    }
-    for c in missing:
-        row = rows.get(c.id)
+    """Company and last touch for people that entered through a stuck deal only."""
+    for c in people:
+        row = db.execute(
+            """SELECT p.company_id, c.name, p.last_touch_at
+               FROM person p LEFT JOIN company c ON c.id = p.company_id WHERE p.id = ?""",
+            (c.id,),
+        ).fetchone()
         if row is None:
             continue
-        c.last_touch_at = moment(row[3])
-        if row[1]:
-            c.company = Ref("company", row[1], row[2])
+        c.last_touch_at = moment(row[2])
+        if row[0]:
+            c.company = Ref("company", row[0], row[1])
 
 
 # ---------------------------------------------------------------------- keep warm
