@@ -61,6 +61,12 @@ _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_OTHER_ICAL_STARTS = tuple(
+    f"BEGIN:{name}"
+    for name in ("VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VALARM", "VAVAILABILITY")
+)
+
+
 def is_maildir(path: Path) -> bool:
     return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
@@ -97,6 +103,10 @@ def _judge(head: bytes, suffix: str) -> tuple[FileKind, str]:
     start = text.lstrip("\ufeff \t\r\n")
     upper = start[:40].upper()
     if upper.startswith(("BEGIN:VCALENDAR", "BEGIN:VEVENT")):  # a bare VEVENT: khal, vdir
+        return FileKind.ICS, ""
+    if upper.startswith(_OTHER_ICAL_STARTS):
+        # A bare to-do, alarm, time zone…: iCalendar all the same. The calendar reader
+        # reports that it holds no meetings (more helpful than "not a calendar").
         return FileKind.ICS, ""
     if upper.startswith("BEGIN:VCARD"):
         return FileKind.VCF, ""
@@ -145,8 +155,8 @@ def walk(paths: Iterable[Path]) -> Iterator[Detected]:
     A Maildir folder is yielded once (its messages are read by the mail reader); the
     bookkeeping files mail programs leave next to mail are skipped without a report.
     """
-    for path in paths:
-        path = Path(path)
+    for given in paths:
+        path = Path(given)
         if not path.exists():
             yield Detected(path, FileKind.UNKNOWN, "does not exist")
         elif path.is_dir():

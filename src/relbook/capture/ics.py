@@ -85,16 +85,34 @@ def parse_calendars(data: bytes | str) -> list[icalendar.Calendar]:
         raise IcsError(f"is not a readable iCalendar file: {_short(error)}") from error
     found: list[icalendar.Calendar] = []
     loose = icalendar.Calendar()
+    others: list[str] = []
+    component: Any
     for component in calendars:
+        name = str(getattr(component, "name", "") or "")
         if isinstance(component, icalendar.Calendar):
             found.append(component)
-        elif getattr(component, "name", "") == "VEVENT":  # a bare VEVENT without VCALENDAR
+        elif name == "VEVENT":  # a bare VEVENT without VCALENDAR
             loose.add_component(component)
+        else:
+            others.append(name)
     if loose.subcomponents:
         found.append(loose)
     if not found:
+        if others:
+            what = ", ".join(_COMPONENT_WORDS.get(n, n or "?") for n in dict.fromkeys(others))
+            raise IcsError(f"holds only {what}, no meetings (no VEVENT in a VCALENDAR)")
         raise IcsError("holds no VCALENDAR (nor a bare VEVENT)")
     return found
+
+
+_COMPONENT_WORDS = {
+    "VTODO": "a to-do (VTODO)",
+    "VJOURNAL": "a journal entry (VJOURNAL)",
+    "VFREEBUSY": "free/busy times (VFREEBUSY)",
+    "VTIMEZONE": "a time zone (VTIMEZONE)",
+    "VALARM": "an alarm (VALARM)",
+    "VAVAILABILITY": "availability (VAVAILABILITY)",
+}
 
 
 @contextmanager
@@ -267,11 +285,12 @@ def calendar_items(
     window = window or Window.around(now)
     state = _Budget()
     events_seen = 0
-    for calendar in calendars:
+    for written in calendars:
+        calendar = written
         try:
             with _quiet():
-                calendar = x_wr_timezone.to_standard(calendar)
-        except Exception:  # a broken X-WR-TIMEZONE: keep the times as written
+                calendar = x_wr_timezone.to_standard(written)
+        except Exception:  # noqa: S110 - a broken X-WR-TIMEZONE: keep the times as written
             pass
         method = str(calendar.get("METHOD", "")).strip().upper() or None
         timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
@@ -285,8 +304,15 @@ def calendar_items(
                 with _quiet():
                     results = list(
                         _group_items(
-                            uid, components, timezones, method, now, where, window,
-                            default_tz, state,
+                            uid,
+                            components,
+                            timezones,
+                            method,
+                            now,
+                            where,
+                            window,
+                            default_tz,
+                            state,
                         )
                     )
             except Exception as error:  # a broken property icalendar only reports on use
@@ -366,8 +392,7 @@ def _group_items(
     refusal = _refusal(masters)
     if refusal is None and budget.seconds > EXPANSION_BUDGET_S:
         refusal = (
-            "this calendar took too long to expand; only the series' first occurrence "
-            "was imported"
+            "this calendar took too long to expand; only the series' first occurrence was imported"
         )
     if refusal is None and budget.occurrences >= MAX_PER_CALENDAR:
         refusal = (
@@ -527,10 +552,7 @@ def _rule_refusal(masters: list[Any]) -> str | None:
             for part in _DAY_PARTS:
                 per_day *= max(1, len(rule.get(part, [])))
             if per_day > MAX_PER_DAY:
-                return (
-                    f"would repeat {per_day} times a day; only its first occurrence "
-                    "was imported"
-                )
+                return f"would repeat {per_day} times a day; only its first occurrence was imported"
     return None
 
 

@@ -34,6 +34,16 @@ class FileProgress:
 
 
 @dataclass
+class _Progress:
+    """Where a running import is (what the progress callback is told)."""
+
+    file: str = ""
+    done: int = 0
+    items: int = 0
+    stored: int = 0
+
+
+@dataclass
 class FileOutcome:
     path: str
     kind: str  # FileKind value
@@ -72,6 +82,16 @@ class FileImportReport:
             parts.append(f"{self.skipped} item(s) reported and skipped")
         return ", ".join(parts) + "."
 
+    def describe(self, max_problems: int = 20) -> str:
+        """The summary and the first problems, one per line (the import dialog shows it)."""
+        lines = [self.summary()]
+        for problem in self.problems[:max_problems]:
+            note = "" if problem.skipped else " (imported with a note)"
+            lines.append(f"• {problem}{note}")
+        if len(self.problems) > max_problems:
+            lines.append(f"… and {len(self.problems) - max_problems} more.")
+        return "\n".join(lines)
+
 
 class FileImportService(Service):
     def scan(self, paths: Sequence[Path | str]) -> list[Detected]:
@@ -107,36 +127,33 @@ class FileImportService(Service):
                 report.problems.append(problem)
                 outcomes[detected.path].problems += 1
 
-        state = {"file": "", "done": 0, "items": 0, "stored": 0}
+        state = _Progress()
 
         def tell() -> None:
             if progress is not None:
                 progress(
-                    FileProgress(
-                        str(state["file"]), int(state["done"]), len(readable),
-                        int(state["items"]), int(state["stored"]),
-                    )
-                )  # fmt: skip
+                    FileProgress(state.file, state.done, len(readable), state.items, state.stored)
+                )
 
         def on_batch(info: IngestProgress) -> None:
-            state["stored"] = info.stored
+            state.stored = info.stored
             tell()
 
         def items() -> Iterator[ReadItem]:
             now = self.clock.now()
             for detected in readable:
-                state["file"] = str(detected.path)
+                state.file = str(detected.path)
                 tell()
                 outcome = outcomes[detected.path]
                 for read in read_items(detected, now=now, default_tz=default_tz):
                     if read.item is not None:
                         outcome.items += 1
-                        state["items"] = int(state["items"]) + 1
+                        state.items += 1
                     if read.problem is not None:
                         outcome.problems += 1
                         report.problems.append(read.problem)
                     yield ReadItem(read.where, read.item, None)  # problems are collected here
-                state["done"] = int(state["done"]) + 1
+                state.done += 1
 
         if readable:
             report.ingest = ingest_items(
@@ -153,6 +170,16 @@ class FileImportService(Service):
             )
         tell()
         return report
+
+    def import_paths(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        cancel: CancelToken | None = None,
+        progress: Callable[[FileProgress], None] | None = None,
+    ) -> FileImportReport:
+        """``run`` with the book's privacy setting (drag-and-drop onto the window)."""
+        return self.run(paths, cancel=cancel, progress=progress)
 
     def _contacts(
         self,

@@ -92,8 +92,8 @@ class SyncScheduler(QObject):
 
     def sync_due(self) -> None:
         """Start every due account (the timer's tick); the due check runs off the UI thread."""
-        if self._stopped or self._checking:
-            return
+        if self._stopped or self._checking or not self.timer.isActive():
+            return  # stopped, already looking, or automatic sync switched off
         self._checking = True
         sync = self.ctx.services.sync
 
