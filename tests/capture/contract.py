@@ -159,9 +159,7 @@ class SourceContract:
         assert again.upserted == {}
         assert again.deleted_locators == set()
 
-    def test_a_modified_item_comes_again_with_its_new_content(
-        self, harness: SourceHarness
-    ) -> None:
+    def test_a_modified_item_comes_again_with_its_new_content(self, harness: SourceHarness) -> None:
         key = harness.add("Before")
         first = drain(harness.build(), harness.scope, None)
         harness.modify(key, "After")
@@ -170,9 +168,7 @@ class SourceContract:
         item = later.upserted[key].item
         assert item is not None and item.subject == "After"
 
-    def test_a_deleted_item_comes_as_a_delete_of_its_locator(
-        self, harness: SourceHarness
-    ) -> None:
+    def test_a_deleted_item_comes_as_a_delete_of_its_locator(self, harness: SourceHarness) -> None:
         gone = harness.add("Going")
         kept = harness.add("Staying")
         first = drain(harness.build(), harness.scope, None)
@@ -296,4 +292,3 @@ class SourceContract:
         assert set(live_subjects(services)) == {good}
         problems = getattr(report, "problems", [])
         assert len(problems) == 1 and str(problems[0])
-

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import NOW
+
 from relbook.capture.detect import FileKind, detect_file, walk
 from relbook.capture.sources.files import read_items, read_mbox
-from tests.conftest import NOW
 
 EML = (
     b"From: Ann <ann@acme.example>\nTo: rep@seller.example\nSubject: hello\n"
@@ -30,7 +31,7 @@ def test_kinds_are_judged_by_content_not_by_name(tmp_path: Path) -> None:
         "event.ics": (b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n", FileKind.ICS),
         "people.txt": (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEND:VCARD\r\n", FileKind.VCF),
         "contacts": (b"Name,E-mail,Phone\nAnn,ann@x.example,1\nBo,bo@x.example,2\n", FileKind.CSV),
-        "linkedin.csv": (b"Notes:\n\"some notice\"\n\nFirst Name,Last Name\nA,B\n", FileKind.CSV),
+        "linkedin.csv": (b'Notes:\n"some notice"\n\nFirst Name,Last Name\nA,B\n', FileKind.CSV),
         "mail.msg": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, FileKind.OUTLOOK_MSG),
         "offer.pdf": (b"%PDF-1.7\n...", FileKind.UNKNOWN),
         "notes.txt": (b"just some notes\nnothing else\n", FileKind.UNKNOWN),
@@ -59,8 +60,10 @@ def test_folders_are_walked_and_a_maildir_is_one_entry(tmp_path: Path) -> None:
         (FileKind.ICS, "cal/team.ics"),
     ]
     reads = list(read_items(found[0], now=NOW))
-    assert [r.item.natural_key for r in reads if r.item] == ["msgid:a1@acme.example",
-                                                             "msgid:a2@acme.example"]
+    assert [r.item.natural_key for r in reads if r.item] == [
+        "msgid:a1@acme.example",
+        "msgid:a2@acme.example",
+    ]
 
 
 def test_mbox_is_streamed_with_from_lines_unescaped_and_problems_located(

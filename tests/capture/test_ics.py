@@ -135,7 +135,9 @@ def test_hostile_rules_end_bounded_and_are_reported_per_event() -> None:
     assert counts["ical:billion@x"] == MAX_PER_SERIES  # capped inside the window
     for name in ("secondly", "minutely", "zero", "per-minute", "impossible"):
         assert counts[f"ical:{name}@x"] == 1, name  # the first occurrence stays
-    reported = {r.problem.where.split("“")[1].split("”")[0]: r.problem for r in problems if r.problem}
+    reported = {
+        r.problem.where.split("“")[1].split("”")[0]: r.problem for r in problems if r.problem
+    }
     assert set(reported) == {"billion", "secondly", "minutely", "zero", "per-minute"}
     assert "FREQ=SECONDLY" in reported["secondly"].message
     assert "INTERVAL=0" in reported["zero"].message

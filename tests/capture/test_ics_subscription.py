@@ -49,7 +49,9 @@ class CalendarServer:
     def body(self) -> bytes:
         events = "".join(f"BEGIN:VEVENT\r\n{e}\r\nEND:VEVENT\r\n" for e in self.events.values())
         return (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + events + "END:VCALENDAR\r\n"
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+            + events
+            + "END:VCALENDAR\r\n"
         ).encode()
 
     def put(self, uid: str, text: str) -> None:

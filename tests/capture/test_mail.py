@@ -37,7 +37,10 @@ References: <root@mail.example.org> <parent@mail.example.org>
     assert item.subject == "Preise für 2026"
     assert item.occurred_at == datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     assert item.sender is not None
-    assert (item.sender.address, item.sender.name) == ("juergen.mueller@example.org", "Müller, Jürgen")
+    assert (item.sender.address, item.sender.name) == (
+        "juergen.mueller@example.org",
+        "Müller, Jürgen",
+    )
     assert [(r, p.address) for r, p in item.participants] == [
         ("to", "zoe@acme.example"),
         ("to", "bob@acme.example"),
@@ -79,7 +82,7 @@ def test_a_missing_date_falls_back_to_received_then_to_the_callers_time() -> Non
 
 def test_html_is_sanitised_and_loads_nothing_remote() -> None:
     html = (
-        '<html><head><style>body{background:url(http://t.example/x.png)}</style>'
+        "<html><head><style>body{background:url(http://t.example/x.png)}</style>"
         '<script>alert(1)</script></head><body><p onclick="x()">Hi <b>there</b></p>'
         '<img src="http://tracker.example/pixel.gif" width=1>'
         '<a href="javascript:evil()">bad</a> <a href="https://ok.example/">ok</a>'
@@ -111,11 +114,9 @@ MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="B"
 """,
         "--B\nContent-Type: text/plain; charset=utf-8\n\nSee the offer.\n"
-        "--B\nContent-Type: application/pdf; name=\"=?utf-8?Q?Angebot_M=C3=BCller.pdf?=\"\n"
+        '--B\nContent-Type: application/pdf; name="=?utf-8?Q?Angebot_M=C3=BCller.pdf?="\n'
         "Content-Disposition: attachment; filename*=utf-8''Angebot%20M%C3%BCller.pdf\n"
-        "Content-Transfer-Encoding: base64\n\n"
-        + base64.encodebytes(payload).decode()
-        + "--B--\n",
+        "Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(payload).decode() + "--B--\n",
     )
     item = parse_message(raw)
     assert item.text.strip() == "See the offer."
@@ -178,7 +179,7 @@ def test_raw_8bit_headers_become_readable_text() -> None:
 
 
 def test_what_is_not_an_email_is_refused_with_the_reason() -> None:
-    with pytest.raises(MailParseError, match="Outlook .msg"):
+    with pytest.raises(MailParseError, match=r"Outlook \.msg"):
         parse_message(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     with pytest.raises(MailParseError, match="empty"):
         parse_message(b"  \r\n")

@@ -48,7 +48,9 @@ class MemoryHarness:
         self.server.delete(self.scope, self._locator[natural_key])
 
     def add_broken(self) -> bool:
-        self.server.break_item(self.scope, "uid-broken", "message 99: the MIME structure is cut off")
+        self.server.break_item(
+            self.scope, "uid-broken", "message 99: the MIME structure is cut off"
+        )
         return True
 
     def build(self) -> MemorySource:

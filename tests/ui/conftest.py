@@ -81,10 +81,8 @@ def settle(qtbot: Any, window: Any, timeout: int = 20_000) -> None:
 
 
 def idle(qtbot: Any, window: Any, timeout: int = 20_000) -> None:
-    qtbot.waitUntil(lambda: window.ctx.runner.is_idle(), timeout=timeout)
+    qtbot.waitUntil(window.ctx.runner.is_idle, timeout=timeout)
 
 
 def visible_dialog(app: Any, cls: type) -> Any:
-    return next(
-        (w for w in app.topLevelWidgets() if isinstance(w, cls) and w.isVisible()), None
-    )
+    return next((w for w in app.topLevelWidgets() if isinstance(w, cls) and w.isVisible()), None)

@@ -9,7 +9,7 @@ import pytest
 
 from relbook.ui.pages import sidebar_pages
 from relbook.ui.qt import QApplication, QPoint, QPointF, Qt
-from tests.ui.conftest import OFFSCREEN_NOISE, idle, settle, visible_dialog
+from tests.ui.conftest import OFFSCREEN_NOISE, settle, visible_dialog
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -140,12 +140,22 @@ def test_dragging_a_deal_to_another_stage(qtbot: Any, window: Any) -> None:
     mime = source.model.mimeData([index])
     viewport = target.list.viewport()
     point = QPoint(20, 20)
-    enter = QDragEnterEvent(point, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        point,
+        Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(point), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(point),
+        Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     with qtbot.waitSignal(board.moved, timeout=10_000):
         QApplication.sendEvent(viewport, drop)
     deals = window.ctx.services.deals
@@ -209,7 +219,7 @@ def test_the_filter_bar_filters_and_explains_a_bad_filter(qtbot: Any, window: An
     total = page.model.rowCount()
     page.filter.setText("tag:")
     page._apply_filter()
-    qtbot.waitUntil(lambda: page.filter_error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(page.filter_error.isVisible, timeout=10_000)
     assert "position" in page.filter_error.text()
     company = window.ctx.services.lists.window("company", "", None, 0, 1)[0].values[0]
     page.filter.setText(f'company:"{company}"')
@@ -243,12 +253,23 @@ def test_quick_log_in_two_keystrokes(qtbot: Any, window: Any) -> None:
 
 
 def test_command_palette_lists_every_action(qtbot: Any, window: Any) -> None:
-    qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_P,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     palette = window.palette
     assert palette.isVisible()
     titles = [palette.results.item(i).text() for i in range(palette.results.count())]
-    for expected in ("Go to People", "New person", "Log a call", "Search the book", "Settings",
-                     "Manage custom fields", "Manage pipelines and stages"):
+    for expected in (
+        "Go to People",
+        "New person",
+        "Log a call",
+        "Search the book",
+        "Settings",
+        "Manage custom fields",
+        "Manage pipelines and stages",
+    ):
         assert expected in titles
     qtbot.keyClicks(palette.input, "go compan")
     assert palette.results.currentItem().text() == "Go to Companies"
@@ -286,6 +307,8 @@ def test_a_book_that_cannot_be_opened_shows_why_on_the_welcome_screen(
     broken = tmp_path / "broken.relbook"
     broken.write_bytes(b"this is not a database" * 100)
     window = make_window(broken, wait=False)
-    qtbot.waitUntil(lambda: window.welcome is not None and window.welcome.isVisible(), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: window.welcome is not None and window.welcome.isVisible(), timeout=20_000
+    )
     assert "cannot be read as a Relbook book" in window.welcome.error.text()
     assert broken.read_bytes() == b"this is not a database" * 100

@@ -21,6 +21,7 @@ stable synthetic key from a hash of its Date, From, Subject and body
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import UTC, datetime
@@ -174,7 +175,9 @@ def _item_from_message(
     reply_to_ids = _ANGLE_ID.findall(_first(raw, "in-reply-to"))
     in_reply_to = reply_to_ids[0][:MAX_KEY_CHARS] if reply_to_ids else None
 
-    text, html, attachments = "", None, []
+    text: str = ""
+    html: str | None = None
+    attachments: list[dict[str, object]] = []
     if body:
         text, html, attachments = _walk_body(msg)
 
@@ -207,7 +210,7 @@ def _raw_str(value: object) -> str:
     if isinstance(value, Header):
         text = "".join(
             part.decode("utf-8", "replace") if isinstance(part, bytes) else part
-            for part, _ in value._chunks  # noqa: SLF001 - the only way to get the raw text
+            for part, _ in value._chunks  # type: ignore[attr-defined]  # raw chunks: no public API
         )
     else:
         text = str(value)
@@ -266,8 +269,8 @@ def _parties(raw: dict[str, list[str]], name: str) -> list[Party]:
     except Exception:  # the stdlib's address parser on hostile input
         return []
     parties: list[Party] = []
-    for display, address in pairs:
-        address = normalise_address(address)
+    for display, written in pairs:
+        address = normalise_address(written)
         if "@" not in address or len(address) > 320 or any(c.isspace() for c in address):
             continue
         parties.append(Party(address, _header_text(display)[:300].strip("\"' ")))
@@ -362,13 +365,13 @@ def _walk_body(msg: Message) -> tuple[str, str | None, list[dict[str, object]]]:
             text_part = part
         elif ctype == "text/html" and inline_text and html_part is None:
             html_part = part
-        elif filename or disposition == "attachment" or not ctype.startswith(("text/", "multipart/")):
+        elif (
+            filename or disposition == "attachment" or not ctype.startswith(("text/", "multipart/"))
+        ):
             attachments.append(_attachment_entry(part, ctype, default_name=filename))
 
-    try:
+    with contextlib.suppress(Exception):  # broken MIME: keep what the walk found so far
         visit(msg, 0)
-    except Exception:  # broken MIME: keep what the walk found so far
-        pass
 
     text = _part_text(text_part, MAX_TEXT_CHARS) if text_part is not None else ""
     html: str | None = None
@@ -474,9 +477,10 @@ def _scan_large_attachments(data: bytes, msg: Message) -> list[dict[str, object]
             # Its own parts follow until the next delimiter of the enclosing boundary.
             skip_until = _enclosing_end(data, delimiters, index)
             part_end = skip_until
-        elif not (filename or disposition.strip().lower() == "attachment"):
-            if ctype.startswith("text/"):
-                continue  # a body part; its text came from the prefix parse
+        elif not (filename or disposition.strip().lower() == "attachment") and ctype.startswith(
+            "text/"
+        ):
+            continue  # a body part; its text came from the prefix parse
         body_len = max(0, part_end - head_end.end())
         encoding = _raw_str(headers.get("content-transfer-encoding")).strip().lower()
         if encoding == "base64":

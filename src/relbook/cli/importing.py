@@ -71,7 +71,7 @@ def _dry_run(services: Any, paths: list[Path]) -> int:
 
 
 def _import(services: Any, paths: list[Path], args: argparse.Namespace) -> int:
-    from relbook.capture.sources.base import CancelToken, Cancelled
+    from relbook.capture.sources.base import Cancelled, CancelToken
 
     cancel = CancelToken()
     previous = signal.getsignal(signal.SIGTERM)

@@ -26,7 +26,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="colour scheme (default: light; My Day is also shot in the other)",
     )
     add_book_option(parser)
-    return parser
+    return parser  # type: ignore[no-any-return]  # argparse's sub-parsers are untyped
 
 
 def run(args: argparse.Namespace) -> int:

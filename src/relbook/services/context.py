@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from relbook.services.affiliations import AffiliationService
     from relbook.services.companies import CompanyService
     from relbook.services.contacts import ContactService
-    from relbook.services.demo import DemoService
     from relbook.services.deals import DealService
     from relbook.services.dedupe import DedupeService
+    from relbook.services.demo import DemoService
     from relbook.services.feedback import FeedbackService
     from relbook.services.fields import FieldService
     from relbook.services.file_import import FileImportService

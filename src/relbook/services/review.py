@@ -72,7 +72,9 @@ class ReviewService(Service):
             self.db.execute("SELECT status, count(*) FROM review_item GROUP BY status").fetchall()
         )
         return ReviewCounts(
-            int(found.get("pending", 0)), int(found.get("accepted", 0)), int(found.get("ignored", 0))
+            int(found.get("pending", 0)),
+            int(found.get("accepted", 0)),
+            int(found.get("ignored", 0)),
         )
 
     def pending(self, *, limit: int = 100, offset: int = 0, search: str = "") -> ReviewPage:

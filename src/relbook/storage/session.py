@@ -138,9 +138,7 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, PersonEmail | PersonPhone):
             # Added by person_id alone, the relationship is not loaded yet: load it.
-            parent = obj.person or (
-                session.get(Person, obj.person_id) if obj.person_id else None
-            )
+            parent = obj.person or (session.get(Person, obj.person_id) if obj.person_id else None)
             if parent is not None and parent not in session.new:
                 _mark_parent(parent, "emails" if isinstance(obj, PersonEmail) else "phones")
         if isinstance(obj, InteractionLink):

@@ -8,7 +8,6 @@ a single message larger than ``MAX_MESSAGE_BYTES`` is reported and skipped.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
@@ -72,7 +71,7 @@ def read_maildir(folder: Path) -> Iterator[ReadItem]:
     """Messages in ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress)."""
     for sub in ("cur", "new"):
         try:
-            names = sorted(os.listdir(folder / sub))
+            names = sorted(entry.name for entry in (folder / sub).iterdir())
         except OSError as error:
             where = str(folder / sub)
             yield ReadItem(where, problem=ItemProblem(where, f"cannot be listed: {error.strerror}"))
@@ -110,7 +109,8 @@ def read_mbox(path: Path) -> Iterator[ReadItem]:
         too_big = False
         from_line = b""
         previous_blank = True
-        for line_no, line in enumerate(handle, start=1):
+        for line_no, read in enumerate(handle, start=1):
+            line = read
             if line.startswith(b"From ") and previous_blank:
                 if number:
                     yield _mbox_message(name, number, start_line, lines, from_line, too_big)

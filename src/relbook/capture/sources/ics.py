@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -162,7 +161,7 @@ class IcsUrlSource:
         if self.username or self.password:
             token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
-        request = urllib.request.Request(self.url, headers=headers)
+        request = urllib.request.Request(self.url, headers=headers)  # noqa: S310 - http(s) only (checked in __init__)
         where = shown_url(self.url)
         self.requests += 1
         try:
@@ -177,7 +176,7 @@ class IcsUrlSource:
                 f"The secure connection to {where} failed: {error.reason or error}.",
                 "Check the address; the server's certificate must be valid.",
             ) from None
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             raise Unreachable(
                 f"{where} cannot be reached now ({reason}).",

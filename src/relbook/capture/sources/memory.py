@@ -97,15 +97,13 @@ class MemorySource:
             return sorted(self._scopes)
 
     def pages(self, scope: str, cursor: str | None, cancel: CancelToken) -> Iterator[Page]:
-        served = 0
-        for page in self._pages(scope, cursor):
+        for served, page in enumerate(self._pages(scope, cursor)):
             cancel.check()
             if self.fail_after_pages is not None and served >= self.fail_after_pages:
                 raise SourceError(
                     f"The connection to the test server dropped after {served} pages.",
                     "Sync again; what was stored stays.",
                 )
-            served += 1
             self.pages_served += 1
             yield page
 
@@ -134,16 +132,18 @@ class MemorySource:
                     last = start + self.page_size >= len(snapshot)
                     done += len(chunk)
                     next_cursor = (
-                        f"{epoch}:{start_seq}" if last else f"{epoch}:list:{start_seq}:{chunk[-1][0]}"
+                        f"{epoch}:{start_seq}"
+                        if last
+                        else f"{epoch}:list:{start_seq}:{chunk[-1][0]}"
                     )
                     yield Page(changes, next_cursor, listing_complete=last, progress=(done, total))
                 return
             pending = [entry for entry in state.log if entry[0] > start_seq]
             latest = {loc: seq for seq, _op, loc in pending}
             for start in range(0, len(pending), self.page_size):
-                chunk = pending[start : start + self.page_size]
+                logged = pending[start : start + self.page_size]
                 changes = []
-                for seq, op, loc in chunk:
+                for seq, op, loc in logged:
                     if latest[loc] != seq:
                         continue  # superseded: a later change in the log carries it
                     current = state.entries.get(loc)
