@@ -194,7 +194,9 @@ def upgrade() -> None:
         sa.Column("thread_key", sa.String(length=500), nullable=True),
         sa.Column("attachments", sa.JSON(), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=True),
-        sa.Column("bulk_reason", sa.String(length=200), server_default=sa.text("''"), nullable=False),
+        sa.Column(
+            "bulk_reason", sa.String(length=200), server_default=sa.text("''"), nullable=False
+        ),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
