@@ -151,7 +151,7 @@ class MemorySource:
                         changes.append(SourceChange("delete", loc))
                     else:
                         changes.append(self._change("upsert", loc, current))
-                yield Page(changes, f"{epoch}:{chunk[-1][0]}")
+                yield Page(changes, f"{epoch}:{logged[-1][0]}")
 
     def _parse(self, cursor: str | None) -> tuple[int, bool, int, str]:
         """(epoch, listing?, start seq, last listed locator)."""
