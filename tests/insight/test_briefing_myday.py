@@ -27,7 +27,8 @@ def _meeting_with_everything(services: Services, scene: Scenario) -> dict[str, s
     services.settings.set_many(
         {"my_addresses": ["rep@mycorp.example"], "internal_domains": ["mycorp.example"]}
     )
-    acme = scene.company("Acme", current="50000")
+    acme = scene.company("Acme", current="50000", domains=["acme.example"])
+    initech = scene.company("Initech", domains=["initech.example"])
     ann = scene.person("Ann Buyer", acme, email="ann@acme.example")
     bob = scene.person("Bob Engineer", acme, email="bob@acme.example")
     scene.rhythm(ann, every=14, count=4, last_days_ago=6)
@@ -79,12 +80,21 @@ def _meeting_with_everything(services: Services, scene: Scenario) -> dict[str, s
         people=[ann, bob],
         unknown=[
             ("carol@acme.example", "Carol New"),
+            ("dan@eu.initech.example", "Dan Partner"),
+            ("eve@gmail.com", "Eve Freemail"),
             ("pat@mycorp.example", "Pat Colleague"),
             ("rep@mycorp.example", "Me"),
         ],
         company_ids=[acme],
     )
-    return {"acme": acme, "ann": ann, "bob": bob, "deal": deal, "meeting": meeting}
+    return {
+        "acme": acme,
+        "initech": initech,
+        "ann": ann,
+        "bob": bob,
+        "deal": deal,
+        "meeting": meeting,
+    }
 
 
 def test_meeting_briefing_tells_what_to_know_before_the_meeting(
@@ -98,14 +108,22 @@ def test_meeting_briefing_tells_what_to_know_before_the_meeting(
         ("Ann Buyer", "contact"),
         ("Bob Engineer", "contact"),
         ("Carol New", "unknown"),
+        ("Dan Partner", "unknown"),
+        ("Eve Freemail", "unknown"),
         ("Pat Colleague", "colleague"),
     ]  # the rep is not an attendee of their own briefing
+    # Unknown attendees' companies come from their domain (sub-domains too; free mail: none).
+    assert {a.name: a.company.name if a.company else None for a in brief.unknown_attendees} == {
+        "Carol New": "Acme",
+        "Dan Partner": "Initech",
+        "Eve Freemail": None,
+    }
     ann = brief.known_attendees[0]
     assert ann.company is not None and ann.company.name == "Acme"
     assert ann.last_interactions[0].subject == "Pricing"
     assert ann.strength is not None and ann.strength > 0
     assert brief.unknown_attendees[0].review_pending
-    assert [c.name for c in brief.companies] == ["Acme"]
+    assert [c.name for c in brief.companies] == ["Acme", "Initech"]
     rollout = next(d for d in brief.deals if d.title == "Acme rollout")
     assert (rollout.stage_name, rollout.days_in_stage, rollout.is_stuck) == ("Proposal", 30, True)
     assert [d.title for d in brief.deals] == ["Acme rollout", "Acme old"]

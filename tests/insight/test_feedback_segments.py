@@ -69,6 +69,25 @@ def test_selected_text_of_a_message_is_feedback_from_its_sender(
     assert (row.person_id, row.company_id, row.interaction_id) == (ann, acme, message)
 
 
+def test_a_selection_in_the_rendered_html_of_a_message_is_accepted(
+    services: Services, scene: Scenario
+) -> None:
+    from relbook.storage.models import Interaction
+
+    ann = scene.person("Ann Buyer")
+    message = scene.touch(ann, 1, direction="inbound", subject="Re: support", body="")
+    with services.book.session() as session:
+        row = session.get_one(Interaction, message)
+        row.body_html = "<p>Honestly, <b>your&nbsp;support</b></p><p>is slow.</p>"
+    feedback_id = services.insight.mark_feedback(
+        FeedbackSelection("interaction", message, "your support\u2029is slow", topic="service")
+    )
+    assert services.feedback.get(feedback_id).quote == "your support is slow"
+    with pytest.raises(ValidationError) as caught:
+        services.insight.mark_feedback(FeedbackSelection("interaction", message, "is fast"))
+    assert "is not in the message's text" in (caught.value.for_field("quote") or "")
+
+
 def test_a_selection_that_is_not_in_the_text_is_refused_with_the_field_named(
     services: Services, scene: Scenario
 ) -> None:

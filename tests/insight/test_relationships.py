@@ -33,6 +33,20 @@ def test_issue_scenario_14_day_rhythm_silent_45_days_goes_cold_90_day_does_not(
     assert services.insight.relationship(bob).cold.state == "warm"  # type: ignore[union-attr]
 
 
+def test_the_same_scenario_holds_for_companies(services: Services, scene: Scenario) -> None:
+    acme = scene.company("Acme Fortnightly")
+    initech = scene.company("Initech Quarterly")
+    scene.rhythm(scene.person("Ann Acme", acme), every=14, count=6, last_days_ago=45)
+    scene.rhythm(scene.person("Bob Initech", initech), every=90, count=4, last_days_ago=45)
+
+    cold = services.insight.going_cold(entity_type="company")
+    assert [(e.entity_type, e.name) for e in cold] == [("company", "Acme Fortnightly")]
+    assert (cold[0].check.rhythm_days, round(cold[0].check.silence_days)) == (14, 45)
+    card = services.insight.relationship(initech)
+    assert card.rhythm_days == 90 and card.cold is not None and card.cold.state == "warm"
+    assert card.drift_days == pytest.approx(45 - 90)
+
+
 def test_relationship_card_shows_every_metric_and_its_inputs(
     services: Services, scene: Scenario
 ) -> None:

@@ -112,13 +112,19 @@ def mark_feedback(services: Services, selection: FeedbackSelection) -> str:
         where = "the note"
     else:
         row = db.execute(
-            """SELECT subject || char(10) || body, occurred_at FROM interaction
+            """SELECT subject || char(10) || body, occurred_at, body_html FROM interaction
                WHERE id = ? AND deleted_at IS NULL""",
             (selection.source_id,),
         ).fetchone()
         if row is None:
             raise NotFoundError("interaction", selection.source_id)
-        text, at = row
+        text, at, html = row
+        if html and quote and _norm(quote) not in _norm(text):
+            # The rep selected in the rendered HTML, whose text can differ from the
+            # stored plain text (a text part of its own, or none kept).
+            from relbook.capture.html import html_to_text
+
+            text += "\n" + html_to_text(html)
         person_id, company_id, deal_id = _interaction_owner(db, selection.source_id)
         where = "the message"
     if quote and _norm(quote) not in _norm(text):

@@ -1,7 +1,7 @@
 """Meeting briefings: what to know before walking into a meeting.
 
 For one meeting: its attendees (known people, unknown addresses, colleagues), their
-companies, the last interactions with them, open deals and how long they have sat in
+companies (an unknown address belongs to the company owning its domain), the last interactions with them, open deals and how long they have sat in
 their stage, open tasks, recent notes and feedback, and open points — promised
 follow-ups and open questions found in recent notes and in the rep's recent e-mails to
 them (``domain.insight_text``).
@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from relbook.domain.addresses import domain_of
+from relbook.domain.addresses import domain_of, is_free_mail
 from relbook.domain.clock import to_millis
 from relbook.domain.errors import NotFoundError
 from relbook.domain.insight_text import OpenPoint, open_points
@@ -206,6 +206,38 @@ def meetings_between(db: sqlite3.Connection, start: datetime, end: datetime) -> 
     ]
 
 
+def _suffixes(host: str) -> list[str]:
+    """``mail.acme.co.uk`` → ``mail.acme.co.uk``, ``acme.co.uk``, ``co.uk`` (never a bare
+    top-level label)."""
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def companies_by_domain(db: sqlite3.Connection, addresses: list[str]) -> dict[str, Ref]:
+    """The company owning each address's domain (the longest matching domain wins);
+    free-mail addresses belong to no company."""
+    hosts = {a: domain_of(a) for a in addresses if "@" in a}
+    hosts = {a: h for a, h in hosts.items() if h and not is_free_mail(h)}
+    candidates = {s for h in hosts.values() for s in _suffixes(h)}
+    if not candidates:
+        return {}
+    owners: dict[str, Ref] = {}
+    for domain, company_id, name in db.execute(
+        """SELECT d.domain, c.id, c.name FROM company_domain d
+           JOIN company c ON c.id = d.company_id
+           WHERE d.domain IN (SELECT value FROM json_each(?)) AND c.deleted_at IS NULL
+           ORDER BY d.position, c.name""",
+        (id_list(candidates),),
+    ):
+        owners.setdefault(domain, Ref("company", company_id, name))
+    result: dict[str, Ref] = {}
+    for address, host in hosts.items():
+        found = next((owners[s] for s in _suffixes(host) if s in owners), None)
+        if found is not None:
+            result[address] = found
+    return result
+
+
 def _last_interactions(
     db: sqlite3.Connection, entity_id: str, now_ms: int, exclude: str, limit: int
 ) -> tuple[InteractionRef, ...]:
@@ -285,6 +317,17 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
         )
     }
 
+    # Unknown addresses: their company, when its domain is in the book.
+    outside = [
+        (p[1] or "").lower()
+        for p in participants
+        if p[1] and not (p[3] and p[3] in people) and me.classify(p[1]) is None
+    ]
+    domain_companies = companies_by_domain(db, outside)
+    for company in domain_companies.values():
+        if company.id not in company_ids:
+            company_ids.append(company.id)
+
     attendees: list[Attendee] = []
     seen_people: set[str] = set()
     seen_addresses: set[str] = set()
@@ -331,7 +374,7 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
                 role=role,
                 status="colleague" if who == "colleague" else "unknown",
                 person_id=None,
-                company=None,
+                company=None if who == "colleague" else domain_companies.get(address),
                 title="",
                 review_pending=address in pending,
                 strength=None,
