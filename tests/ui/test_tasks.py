@@ -103,3 +103,15 @@ def _valid(obj: QObject) -> bool:
     from relbook.ui.qt import isValid
 
     return isValid(obj)
+
+
+def test_results_arriving_after_shutdown_start_no_new_work(qtbot: Any, qapp: Any) -> None:
+    """A page whose callback chains another read must not fail while the window closes."""
+    runner = TaskRunner()
+    reported: list[BaseException] = []
+    runner.error_reporter = reported.append
+    chained: list[object] = []
+    runner.read(lambda: 1, lambda _v: chained.append(runner.read(lambda: 2)))
+    runner.shutdown()  # the first result is still queued for the UI thread
+    qtbot.waitUntil(runner.is_idle, timeout=5000)
+    assert chained == [] and reported == []

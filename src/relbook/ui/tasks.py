@@ -172,7 +172,9 @@ class TaskRunner(QObject):
             stale = job.key is not None and self._latest.get(job.key) != job_id
             if job.key is not None and not stale:
                 del self._latest[job.key]
-            gone = job.owner is not None and not isValid(job.owner)
+            # After shutdown (the window is closing) results only arrive late: their
+            # callbacks would start new work on a closed runner.
+            gone = self._closed or (job.owner is not None and not isValid(job.owner))
             if ok:
                 if not stale and not gone and job.success is not None:
                     try:
