@@ -7,7 +7,8 @@ module is not installed yet is left out of the sidebar (engineers add pages in p
 A page is a ``Page`` (a QWidget) built as ``Class(ctx)`` with the ``UiContext``. It may
 override:
 - ``activated()``          — shown (refresh what may be stale);
-- ``commands()``           — extra command-palette entries while it is shown;
+- ``commands()``           — extra command-palette entries while it is shown; their
+                             shortcuts are bound while the page is shown;
 - ``context_entity()``     — (kind, id) the page is about (quick log pre-fills it);
 - ``is_loaded()``          — its data is on screen (screenshots and tests wait for it);
 - ``open_entity(kind, id)``— for the hidden "customer" page.
@@ -38,6 +39,9 @@ class Command:
     icon: str = ""
     group: str = "Actions"
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    # False when a widget handles the keys itself (Del and Ctrl+A in a list's table):
+    # the palette shows the shortcut, but no window-wide action takes the keys.
+    bind: bool = True
 
 
 @dataclass(frozen=True)

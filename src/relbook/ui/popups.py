@@ -100,48 +100,55 @@ class TwoLineDelegate(QStyledItemDelegate):
             )
         text_rect = QRect(x, rect.y(), rect.right() - x - right_width - 14, rect.height())
         title = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        subtitle = str(index.data(SUBTITLE) or "")
+        subtitle = str(index.data(SUBTITLE) or "").strip()
+        two_lines = bool(index.data(SUBTITLE))  # a blank subtitle keeps the row's height
         font = QFont(option.font)
-        font.setWeight(QFont.Weight.DemiBold if subtitle else QFont.Weight.Normal)
+        font.setWeight(QFont.Weight.DemiBold if two_lines else QFont.Weight.Normal)
         painter.setFont(font)
         painter.setPen(QColor(t.text))
         metrics = painter.fontMetrics()
         if subtitle:
             top = text_rect.adjusted(0, 5, 0, -rect.height() // 2)
-            badge = str(index.data(BADGE) or "")
-            small_font = QFont(option.font)
-            small_font.setPointSizeF(small_font.pointSizeF() * 0.82)
-            badge_width = 0
-            if badge:
-                from relbook.ui.qt import QFontMetrics
+            alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        else:  # one line, centred in the row
+            top = text_rect
+            alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        badge = str(index.data(BADGE) or "")
+        small_font = QFont(option.font)
+        small_font.setPointSizeF(small_font.pointSizeF() * 0.82)
+        badge_width = 0
+        if badge:
+            from relbook.ui.qt import QFontMetrics
 
-                badge_width = min(
-                    QFontMetrics(small_font).horizontalAdvance(badge) + 14, text_rect.width() // 2
-                )
-            title_text = metrics.elidedText(
-                title, Qt.TextElideMode.ElideRight, text_rect.width() - badge_width - 8
+            badge_width = min(
+                QFontMetrics(small_font).horizontalAdvance(badge) + 14, text_rect.width() // 2
             )
+        title_text = metrics.elidedText(
+            title, Qt.TextElideMode.ElideRight, text_rect.width() - badge_width - 8
+        )
+        painter.drawText(top, alignment, title_text)
+        if badge:
+            bx = top.x() + metrics.horizontalAdvance(title_text) + 8
+            baseline_top = (
+                top.bottom() - metrics.height() + 2
+                if subtitle
+                else top.center().y() - metrics.height() // 2 + 1
+            )
+            chip = QRect(bx, baseline_top, badge_width, metrics.height() - 2)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(t.accent_soft))
+            painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
+            painter.setFont(small_font)
+            painter.setPen(QColor(t.accent))
             painter.drawText(
-                top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, title_text
+                chip,
+                Qt.AlignmentFlag.AlignCenter,
+                painter.fontMetrics().elidedText(
+                    badge, Qt.TextElideMode.ElideRight, badge_width - 10
+                ),
             )
-            if badge:
-                bx = top.x() + metrics.horizontalAdvance(title_text) + 8
-                chip = QRect(
-                    bx, top.bottom() - metrics.height() + 2, badge_width, metrics.height() - 2
-                )
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(QColor(t.accent_soft))
-                painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
-                painter.setFont(small_font)
-                painter.setPen(QColor(t.accent))
-                painter.drawText(
-                    chip,
-                    Qt.AlignmentFlag.AlignCenter,
-                    painter.fontMetrics().elidedText(
-                        badge, Qt.TextElideMode.ElideRight, badge_width - 10
-                    ),
-                )
+        if subtitle:
             small = QFont(option.font)
             small.setPointSizeF(small.pointSizeF() * 0.9)
             painter.setFont(small)
@@ -153,12 +160,6 @@ class TwoLineDelegate(QStyledItemDelegate):
                 painter.fontMetrics().elidedText(
                     subtitle, Qt.TextElideMode.ElideRight, text_rect.width()
                 ),
-            )
-        else:
-            painter.drawText(
-                text_rect,
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                metrics.elidedText(title, Qt.TextElideMode.ElideRight, text_rect.width()),
             )
         painter.restore()
 
@@ -185,6 +186,7 @@ class _Overlay(QFrame):
         self.results.setItemDelegate(TwoLineDelegate(self.results))
         self.results.setUniformItemSizes(False)
         self.results.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.itemActivated.connect(self._activate_item)
         self.results.itemClicked.connect(self._activate_item)
         layout.addWidget(self.results)

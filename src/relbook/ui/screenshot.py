@@ -29,6 +29,17 @@ def _wait(app: Any, condition: Callable[[], bool], timeout: float = 30.0) -> boo
     return False
 
 
+def _wait_for_dialog(app: Any, cls: type) -> Any:
+    def find() -> Any:
+        return next(
+            (w for w in app.topLevelWidgets() if isinstance(w, cls) and w.isVisible()), None
+        )
+
+    if not _wait(app, lambda: find() is not None):
+        raise RuntimeError(f"{cls.__name__} did not open")
+    return find()
+
+
 def render_all(
     book: Path | None, out: Path, *, theme: str = "", progress: Callable[[str], None] | None = None
 ) -> list[Path]:
@@ -135,6 +146,30 @@ def render_all(
         )
         save(editor, "person-editor")
         editor.reject()
+    from relbook.ui.dialogs.fields import FieldManager
+    from relbook.ui.dialogs.pipelines import PipelineManager
+    from relbook.ui.dialogs.settings import SettingsDialog
+
+    # Settings and the two managers (issue 3, point 6).
+    for opener, cls, name in (
+        (window.open_settings, SettingsDialog, "settings"),
+        (window.open_fields_manager, FieldManager, "custom-fields"),
+        (window.open_pipeline_manager, PipelineManager, "pipeline-stages"),
+    ):
+        opener()
+        dialog = _wait_for_dialog(app, cls)
+        _wait(app, ctx.runner.is_idle)
+        save(dialog, name)
+        dialog.reject()
+    if deals:
+        from relbook.ui.editors.deal import DealEditor, edit_deal
+
+        edit_deal(ctx, window, deals[0].id)
+        editor = _wait_for_dialog(app, DealEditor)
+        _wait(app, ctx.runner.is_idle)
+        save(editor, "deal-editor")
+        editor.reject()
+
     from relbook.ui.dialogs.quicklog import QuickLogDialog
 
     window.quick_log("call")

@@ -148,7 +148,10 @@ def palette_for(t: Theme) -> QPalette:
 
 
 def style_sheet(t: Theme) -> str:
-    template = (resources_dir() / "style" / "relbook.qss").read_text(encoding="utf-8")
+    style_dir = resources_dir() / "style"
+    template = (style_dir / "relbook.qss").read_text(encoding="utf-8")
+    # Style sheets take file URLs with forward slashes on every platform.
+    template = template.replace("@style_dir", style_dir.as_posix())
     for key, value in sorted(t.__dict__.items(), key=lambda kv: -len(kv[0])):
         template = template.replace("@" + key, str(value))
     return template
@@ -165,10 +168,24 @@ def apply_theme(app: QApplication, dark: bool | None = None) -> Theme:
 
 
 def follow_system_theme(app: QApplication, on_change: object = None) -> None:
-    """Re-apply the theme when the system switches between light and dark."""
+    """Re-apply the theme when the system switches between light and dark.
+
+    Widgets that hold pixmaps drawn in the old colours (icons, avatars) are rebuilt by
+    their top-level window's ``theme_changed()``. Connected once per application.
+    """
+    if app.property("relbook_follows_theme"):
+        return
+    app.setProperty("relbook_follows_theme", True)
 
     def changed(_scheme: object) -> None:
-        apply_theme(app)
+        before = theme()
+        after = apply_theme(app)
+        if after is before:
+            return
+        for widget in QApplication.topLevelWidgets():
+            rebuild = getattr(widget, "theme_changed", None)
+            if callable(rebuild):
+                rebuild()
         if callable(on_change):
             on_change()
 

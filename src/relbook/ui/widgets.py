@@ -137,20 +137,109 @@ class Card(QFrame):
 
 
 class EmptyState(QWidget):
+    """An icon, a heading and a short text, centred; the text wraps at a readable width.
+
+    The labels fill the width (no centring alignment in the layout, which would give a
+    wrapped label its one-line size hint and clip the second line); their text is centred.
+    """
+
     def __init__(self, icon_name: str, title: str, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 18, 12, 18)
-        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 18, 12, 18)
+        row.addStretch(1)
+        column_holder = QWidget()
+        column_holder.setMaximumWidth(440)
+        column_holder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(column_holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addStretch(1)
         image = icon_label(icon_name, 28, "muted")
         layout.addWidget(image, 0, Qt.AlignmentFlag.AlignHCenter)
-        heading = label(title, "h3")
-        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(heading)
+        self.heading = label(title, "h3", wrap=True)
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.heading)
+        self.body: QLabel | None = None
         if text:
-            body = label(text, "muted", wrap=True)
-            body.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(body)
+            self.body = label(text, "muted", wrap=True)
+            self.body.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            layout.addWidget(self.body)
+        layout.addStretch(1)
+        row.addWidget(column_holder, 100)
+        row.addStretch(1)
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" when it does not fit (never clipped).
+
+    With ``clickable`` it reads as a link (accent colour, pointing hand, underline on
+    hover) and emits ``clicked``. The full text is the tooltip when it is cut.
+    """
+
+    clicked = Signal()
+
+    def __init__(
+        self,
+        text: str = "",
+        role: str = "",
+        *,
+        clickable: bool = False,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__()
+        if role:
+            self.setProperty("role", role)
+        if clickable:
+            self.setProperty("link", True)
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._full = ""
+        self._mode = mode
+        self._clickable = clickable
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(24)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = " ".join(text.split())
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 2, hint.height())
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width() - 2)
+        shown = self.fontMetrics().elidedText(self._full, self._mode, width)
+        QLabel.setText(self, shown)
+        self.setToolTip(self._full if shown != self._full else "")
+
+    def mouseReleaseEvent(self, event: object) -> None:
+        if self._clickable and event.button() == Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            self.clicked.emit()
+            return
+        super().mouseReleaseEvent(event)  # type: ignore[arg-type]
+
+    def enterEvent(self, event: object) -> None:
+        if self._clickable:
+            font = self.font()
+            font.setUnderline(True)
+            self.setFont(font)
+        super().enterEvent(event)  # type: ignore[arg-type]
+
+    def leaveEvent(self, event: object) -> None:
+        if self._clickable:
+            font = self.font()
+            font.setUnderline(False)
+            self.setFont(font)
+        super().leaveEvent(event)  # type: ignore[arg-type]
 
 
 class FlowLayout(QLayout):

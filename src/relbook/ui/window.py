@@ -36,7 +36,7 @@ from relbook.ui.qt import (
 )
 from relbook.ui.style import app_icon, icon
 from relbook.ui.tasks import TaskRunner
-from relbook.ui.widgets import Toast, label
+from relbook.ui.widgets import ElidedLabel, Toast, label
 
 if TYPE_CHECKING:
     from relbook.app import AppPaths
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTABLE = (".eml", ".mbox", ".ics", ".vcf", ".csv", ".mbx")
+CUSTOMER_TITLES = {"person": "Person", "company": "Company", "deal": "Deal"}
 QUICK_LOG_KEYS = (
     ("call", "C", "Log a call"),
     ("meeting", "M", "Log a meeting"),
@@ -137,8 +138,6 @@ class MainWindow(QMainWindow):
         ctx.undo.pushed.connect(lambda text: self.toast.show_message(text, "Undo", ctx.undo.undo))
         self._build_shell()
         self.setWindowTitle(f"{path.stem} — Relbook")
-        self.book_name.setText(str(path))
-        self.book_name.setToolTip(str(path))
         self.root.setCurrentWidget(self.shell)
         last = str(self.qsettings.value("ui/last_page", "myday"))
         if last not in {p.id for p in sidebar_pages()}:
@@ -166,6 +165,48 @@ class MainWindow(QMainWindow):
         self._save_state()
         ctx = self.ctx
         self.ctx = None
+        self._drop_pages()
+        self._history.clear()
+        ctx.close()
+        ctx.services.close()
+        ctx.deleteLater()
+
+    # ================================================================ theme
+    def theme_changed(self) -> None:
+        """The system switched light/dark (the style sheet is already re-applied).
+
+        Icons and avatars are pixmaps drawn in the old colours, so the sidebar, the top
+        bar and the pages are built again, over the same open book, on the same view.
+        """
+        if self.welcome is not None:
+            showing = self.root.currentWidget() is self.welcome
+            self.root.removeWidget(self.welcome)
+            self.welcome.deleteLater()
+            self.welcome = None
+            if showing:
+                self.show_welcome()
+        if self.ctx is None or self.shell is None:
+            return
+        current = self._current or "myday"
+        entity = self.context_entity() if current == "customer" else None
+        history = list(self._history)
+        had_sync = "sync" in self._pages
+        self._drop_pages()
+        for popup in (self.search_popup, self.palette):
+            if popup is not None:
+                popup.hide()
+                popup.deleteLater()
+        self._build_shell()
+        self.root.setCurrentWidget(self.shell)
+        if had_sync:
+            self.page("sync")  # it owns the background sync timer
+        if entity is not None:
+            self.open_entity(*entity)
+        else:
+            self.show_page(current if current != "customer" else "myday", remember=False)
+        self._history = history
+
+    def _drop_pages(self) -> None:
         for page in self._pages.values():
             stop = getattr(page, "stop", None)
             if callable(stop):
@@ -173,15 +214,11 @@ class MainWindow(QMainWindow):
             page.hide()
             page.deleteLater()
         self._pages.clear()
-        self._history.clear()
         self._current = ""
         if self.shell is not None:
             self.root.removeWidget(self.shell)
             self.shell.deleteLater()
             self.shell = None
-        ctx.close()
-        ctx.services.close()
-        ctx.deleteLater()
 
     # ================================================================ welcome
     def show_welcome(self, error: BaseException | None = None) -> None:
@@ -238,14 +275,15 @@ class MainWindow(QMainWindow):
         self.nav.currentItemChanged.connect(self._nav_changed)
         side.addWidget(self.nav, 1)
         settings_button = QPushButton("  Settings")
+        settings_button.setObjectName("sidebarSettings")
         settings_button.setProperty("kind", "flat")
+        settings_button.setToolTip("Settings (Ctrl+,)")
         settings_button.setIcon(icon("settings", "muted"))
         settings_button.clicked.connect(self.open_settings)
         side.addWidget(settings_button)
-        self.book_name = label("", "small")
+        self.book_name = ElidedLabel("", "small", mode=Qt.TextElideMode.ElideMiddle)
         self.book_name.setObjectName("bookName")
-        self.book_name.setWordWrap(False)
-        self.book_name.setMaximumWidth(190)
+        self.book_name.setText(str(self.book_path or ""))
         side.addWidget(self.book_name)
         outer.addWidget(sidebar)
 
@@ -357,11 +395,50 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(False)
         if spec.sidebar:
             self.qsettings.setValue("ui/last_page", page_id)
+        self.bind_page_shortcuts(page)
         page.activated()
         self.page_shown.emit(page_id)
         if not self._ready_sent:
             self._watch_ready(page)
         return page
+
+    def bind_page_shortcuts(self, page: Page) -> None:
+        """Bind the shortcuts of the page's palette commands (active while it is shown).
+
+        The action looks the command up again when the keys are pressed, so it runs what
+        the page offers at that moment (the 360° view's commands follow its entity). Keys
+        the window already binds stay the window's (two actions on one key would make Qt
+        call the shortcut ambiguous and run neither).
+        """
+        for action in getattr(page, "_shortcut_actions", []):
+            page.removeAction(action)
+            action.deleteLater()
+        actions: list[QAction] = []
+        taken = self.global_shortcuts()
+        for command in page.commands():
+            keys = QKeySequence(command.shortcut).toString() if command.shortcut else ""
+            if not keys or not command.bind or keys in taken:
+                continue
+            taken.add(keys)
+            action = QAction(page)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(
+                lambda _=False, p=page, c=command.id: self._run_page_command(p, c)
+            )
+            page.addAction(action)
+            actions.append(action)
+        page._shortcut_actions = actions  # type: ignore[attr-defined]
+
+    def _run_page_command(self, page: Page, command_id: str) -> None:
+        if page is not self.current_page():
+            return
+        command = next((c for c in page.commands() if c.id == command_id), None)
+        if command is not None:
+            command.run()
+
+    def global_shortcuts(self) -> set[str]:
+        return {a.shortcut().toString() for a in self.actions() if not a.shortcut().isEmpty()}
 
     def _watch_ready(self, page: Page) -> None:
         def check() -> None:
@@ -380,8 +457,8 @@ class MainWindow(QMainWindow):
             page = self.show_page("customer")
             if page is not None:
                 page.open_entity(kind, entity_id)  # type: ignore[attr-defined]
-                title = {"person": "Person", "company": "Company", "deal": "Deal"}[kind]
-                self.page_title.setText(title)
+                self.bind_page_shortcuts(page)  # its commands follow the entity
+                self.page_title.setText(CUSTOMER_TITLES[kind])
         elif kind == "interaction":
             from relbook.ui.dialogs.message import MessageDialog
 
@@ -405,6 +482,8 @@ class MainWindow(QMainWindow):
                 page = self.show_page("customer", remember=False)
                 if page is not None:
                     page.open_entity(*entity)  # type: ignore[attr-defined]
+                    self.bind_page_shortcuts(page)
+                    self.page_title.setText(CUSTOMER_TITLES.get(entity[0], ""))
                 return
             if page_id != "customer":
                 self.show_page(page_id, remember=False)
@@ -456,6 +535,7 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+Shift+N", lambda: self.new_entity("note"))
         self._shortcut("Ctrl+,", self.open_settings)
         self._shortcut("F5", self.refresh_page)
+        self._shortcut("Ctrl+Q", self.close)
         for kind, key, _title in QUICK_LOG_KEYS:
             self._shortcut(f"Ctrl+L, {key}", lambda k=kind: self.quick_log(k))
         for spec in PAGES:

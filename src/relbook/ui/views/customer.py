@@ -29,7 +29,15 @@ from relbook.ui.qt import (
     Signal,
 )
 from relbook.ui.style import icon
-from relbook.ui.widgets import EmptyState, avatar, button, chips, clear_layout, label
+from relbook.ui.widgets import (
+    ElidedLabel,
+    EmptyState,
+    avatar,
+    button,
+    chips,
+    clear_layout,
+    label,
+)
 
 if TYPE_CHECKING:
     from relbook.ui.context import UiContext
@@ -397,7 +405,7 @@ class CustomerPage(Page):
             if d.parent_name:
                 facts.append(f"part of {d.parent_name}")
             if facts:
-                info.addWidget(label(" · ".join(facts), "muted", selectable=True))
+                info.addWidget(label(" · ".join(facts), "muted", wrap=True, selectable=True))
             values = []
             if d.current_value_minor is not None:
                 values.append(f"value {money(d.current_value_minor, d.currency)}")
@@ -439,12 +447,13 @@ class CustomerPage(Page):
                 )
             )
         if getattr(d, "tags", ()):
+            info.addSpacing(2)
             info.addWidget(chips(d.tags))
         info.addStretch(1)
         self.header_layout.addLayout(info, 1)
-        if s.kind in ("person", "company"):
-            self.header_layout.addWidget(self._strength_box(d), 0, Qt.AlignmentFlag.AlignTop)
-        actions = QVBoxLayout()
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        actions = QHBoxLayout()
         actions.setSpacing(6)
         edit = button("Edit", self.edit, icon_name="edit", tip="Edit (Ctrl+E)")
         edit.setObjectName("editButton")
@@ -482,35 +491,41 @@ class CustomerPage(Page):
         from relbook.ui.team.sharing import SharingButton  # sharing with the team (issue 6)
 
         actions.addWidget(SharingButton(self.ctx, s.kind, d.id))
-        actions.addStretch(1)
-        self.header_layout.addLayout(actions)
+        right.addLayout(actions)
+        if s.kind in ("person", "company"):
+            strength_row = QHBoxLayout()
+            strength_row.addStretch(1)
+            strength_row.addWidget(self._strength_box(d))
+            right.addLayout(strength_row)
+        right.addStretch(1)
+        self.header_layout.addLayout(right)
 
     def _strength_box(self, d: Any) -> QWidget:
         box = QWidget()
-        box.setFixedWidth(220)
+        box.setObjectName("strengthBox")
+        box.setFixedWidth(260)
         layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(label("Relationship", "section"))
         strength = d.strength
+        head = QHBoxLayout()
+        head.addWidget(label("Relationship", "section"))
+        head.addStretch(1)
+        score = label(f"{strength:.0f}/100" if strength is not None else "not known yet", "h3")
+        score.setObjectName("strengthScore")
+        head.addWidget(score)
+        layout.addLayout(head)
         bar = QProgressBar()
         bar.setRange(0, 100)
         bar.setValue(int(strength or 0))
         bar.setTextVisible(False)
         bar.setFixedHeight(8)
+        bar.setToolTip("Relationship strength: recency, frequency and reciprocity of your contact")
         layout.addWidget(bar)
-        layout.addWidget(
-            label(
-                f"strength {strength:.0f}/100"
-                if strength is not None
-                else "strength not known yet",
-                "small",
-            )
-        )
-        facts = [f"last touch {ago(d.last_touch_at)}", plural(d.touch_count, "touch", "touches")]
+        facts = f"last touch {ago(d.last_touch_at)} · " + plural(d.touch_count, "touch", "touches")
+        layout.addWidget(ElidedLabel(facts, "small"))
         if d.rhythm_days:
-            facts.append(f"usually every {d.rhythm_days:.0f} days")
-        layout.addWidget(label(" · ".join(facts), "small", wrap=True))
+            layout.addWidget(ElidedLabel(f"usually every {d.rhythm_days:.0f} days", "small"))
         return box
 
     # ---------------------------------------------------------------- tabs
@@ -811,9 +826,3 @@ class CustomerPage(Page):
                 "customer.delete", f"Delete this {noun}", self.delete, "", "trash", noun.title()
             ),
         ]
-
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key.Key_E and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
-            self.edit()
-            return
-        super().keyPressEvent(event)

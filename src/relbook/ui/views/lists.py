@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,7 @@ PLACEHOLDERS = {
     "person": 'Filter people — e.g.  tag:vip  company:acme  last-touch>30d  "big fish"',
     "company": "Filter companies — e.g.  industry:software  value>10k  tag:key-account",
     "deal": "Filter deals — e.g.  stage:proposal  amount>10000  close<2026-06-30",
-    "task": "Filter tasks — e.g.  due<today  done:no  person:anna",
+    "task": "Filter tasks — e.g.  due<today  is:open  person:anna",
 }
 
 
@@ -78,10 +79,39 @@ def _service(ctx: UiContext, kind: str) -> Any:
     }[kind]()
 
 
-class SavedViewsBar(QWidget):
-    """'All' plus the rep's saved views as chips; right-click to rename, move, delete."""
+@dataclass(frozen=True)
+class BuiltinView:
+    """A view every book has (not stored, cannot be renamed): the first one opens."""
 
-    chosen = Signal(object)  # ViewInfo or None
+    id: str
+    name: str
+    filter_text: str
+    sort: tuple[tuple[str, bool], ...] = ()
+    columns: tuple[str, ...] = ()
+
+
+ALL = BuiltinView("builtin:all", "All", "")
+OPEN_TASK_COLUMNS = ("title", "due", "person", "company", "deal", "priority")
+BUILTIN_VIEWS: dict[str, tuple[BuiltinView, ...]] = {
+    "person": (ALL,),
+    "company": (ALL,),
+    # Lists of work open on what is still to do; the closed past is one click away.
+    "deal": (BuiltinView("builtin:open", "Open", "is:open", (("close", True),)), ALL),
+    "task": (
+        BuiltinView("builtin:open", "Open", "is:open", (("due", True),), OPEN_TASK_COLUMNS),
+        BuiltinView(
+            "builtin:overdue", "Overdue", "is:overdue", (("due", True),), OPEN_TASK_COLUMNS
+        ),
+        ALL,
+    ),
+}
+
+
+class SavedViewsBar(QWidget):
+    """The built-in views plus the rep's saved views as chips; right-click a saved one to
+    update, rename, move or delete it."""
+
+    chosen = Signal(object)  # ViewInfo or BuiltinView
 
     def __init__(self, page: ListPage) -> None:
         super().__init__()
@@ -89,17 +119,25 @@ class SavedViewsBar(QWidget):
         self.layout_ = QHBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.setSpacing(6)
+        self.builtins = BUILTIN_VIEWS[page.kind]
         self.views: list[ViewInfo] = []
-        self.current_id: str | None = None
-        self.buttons: dict[str | None, QPushButton] = {}
+        self.current_id: str = self.builtins[0].id
+        self.buttons: dict[str, QPushButton] = {}
+
+    def current(self) -> ViewInfo | BuiltinView:
+        return next(
+            (v for v in (*self.builtins, *self.views) if v.id == self.current_id),
+            self.builtins[0],
+        )
 
     def set_views(self, views: list[ViewInfo]) -> None:
         self.views = views
         clear_layout(self.layout_)
         self.buttons = {}
-        if self.current_id not in {v.id for v in views}:
-            self.current_id = None
-        self._add(None, "All")
+        if self.current_id not in {v.id for v in (*self.builtins, *views)}:
+            self.current_id = self.builtins[0].id
+        for builtin in self.builtins:
+            self._add(builtin.id, builtin.name, saved=False)
         for view in views:
             self._add(view.id, view.name)
         save = button("Save view", self.page.save_view, kind="flat", icon_name="plus")
@@ -107,14 +145,15 @@ class SavedViewsBar(QWidget):
         self.layout_.addWidget(save)
         self.layout_.addStretch(1)
 
-    def _add(self, view_id: str | None, name: str) -> None:
+    def _add(self, view_id: str, name: str, *, saved: bool = True) -> None:
         chip = QPushButton(name)
         chip.setProperty("kind", "chip")
         chip.setCheckable(True)
         chip.setChecked(view_id == self.current_id)
         chip.setCursor(Qt.CursorShape.PointingHandCursor)
         chip.clicked.connect(lambda _=False, v=view_id: self.choose(v))
-        if view_id is not None:
+        if saved:
+            chip.setToolTip("Right-click to update, rename, move or delete this view")
             chip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             chip.customContextMenuRequested.connect(
                 lambda _pos, v=view_id, c=chip: self._menu(v, c)
@@ -122,11 +161,11 @@ class SavedViewsBar(QWidget):
         self.buttons[view_id] = chip
         self.layout_.addWidget(chip)
 
-    def choose(self, view_id: str | None) -> None:
+    def choose(self, view_id: str) -> None:
         self.current_id = view_id
         for key, chip in self.buttons.items():
             chip.setChecked(key == view_id)
-        self.chosen.emit(next((v for v in self.views if v.id == view_id), None))
+        self.chosen.emit(self.current())
 
     def _menu(self, view_id: str, chip: QPushButton) -> None:
         menu = QMenu(self)
@@ -258,11 +297,10 @@ class ListPage(Page):
 
     def _loaded_columns(self, result: tuple[list, list]) -> None:
         columns, views = result
-        self.model.set_columns(columns, self._visible_keys)
-        self._size_columns()
+        self.model.all_columns = columns
         self.views_bar.set_views(views)
         self._columns_loaded = True
-        self.model.reload()
+        self._apply_view(self.views_bar.current())
 
     def refresh(self) -> None:
         """Something changed in the book: re-count, keep filter/sort/scroll."""
@@ -291,11 +329,11 @@ class ListPage(Page):
         self.ctx.read(work, done, owner=self)
 
     def _size_columns(self) -> None:
-        widths = {"name": 220, "title": 230, "email": 230, "company": 190, "tags": 180}
+        widths = {"name": 220, "title": 240, "email": 240, "company": 200, "tags": 180}
+        by_type = {"bool": 70, "percent": 80, "days": 110, "number": 100, "moment": 130}
         for index, column in enumerate(self.model.columns):
-            self.table.setColumnWidth(
-                index, widths.get(column.key, 130 if column.align_right else 150)
-            )
+            width = widths.get(column.key) or by_type.get(column.value_type)
+            self.table.setColumnWidth(index, width or (130 if column.align_right else 160))
 
     def _counted(self, count: int) -> None:
         one, many = NOUNS[self.kind]
@@ -360,22 +398,14 @@ class ListPage(Page):
         self.model.reload()
 
     # ------------------------------------------------------------ saved views
-    def _apply_view(self, view: ViewInfo | None) -> None:
-        if view is None:
-            self._visible_keys = []
-            self.model.set_columns(self.model.all_columns, [])
-            self.filter.blockSignals(True)
-            self.filter.setText("")
-            self.filter.blockSignals(False)
-            self.model.reload(filter_text="", sort=[])
-        else:
-            self._visible_keys = list(view.columns)
-            self.model.set_columns(self.model.all_columns, self._visible_keys)
-            self.filter.blockSignals(True)
-            self.filter.setText(view.filter_text)
-            self.filter.blockSignals(False)
-            self.model.reload(filter_text=view.filter_text, sort=list(view.sort))
+    def _apply_view(self, view: ViewInfo | BuiltinView) -> None:
+        self._visible_keys = list(view.columns)
+        self.model.set_columns(self.model.all_columns, self._visible_keys)
+        self.filter.blockSignals(True)
+        self.filter.setText(view.filter_text)
+        self.filter.blockSignals(False)
         self._size_columns()
+        self.model.reload(filter_text=view.filter_text, sort=list(view.sort))
 
     def _draft(self, name: str, view_id: str | None = None):  # -> ViewDraft
         from relbook.services.views import ViewDraft
@@ -433,7 +463,7 @@ class ListPage(Page):
         def done(_r: object) -> None:
             self.ctx.undo.push(f"Deleted view “{view.name}”", lambda: views.restore(view_id))
             if self.views_bar.current_id == view_id:
-                self.views_bar.choose(None)
+                self.views_bar.choose(self.views_bar.builtins[0].id)
 
         self.ctx.write(lambda: views.delete(view_id), done, label="delete view")
 
@@ -623,6 +653,7 @@ class ListPage(Page):
                 "Del",
                 "trash",
                 "List",
+                bind=False,  # the table takes Delete itself (a filter's Delete edits text)
             ),
             Command(
                 f"{self.kind}.select_all",
@@ -631,6 +662,7 @@ class ListPage(Page):
                 "Ctrl+A",
                 "check",
                 "List",
+                bind=False,  # the table's own Ctrl+A
             ),
         ]
 

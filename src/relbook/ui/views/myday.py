@@ -25,6 +25,7 @@ from relbook.ui.qt import (
 )
 from relbook.ui.widgets import (
     Card,
+    ElidedLabel,
     EmptyState,
     avatar,
     button,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from relbook.ui.context import UiContext
 
 SNOOZE_COLD_DAYS = 14
+POINT_LABELS = {"promise": "Promised", "todo": "To do", "question": "Open question"}
 
 
 def _link(text: str, on_click: Any, role: str = "") -> QLabel:
@@ -291,12 +293,17 @@ class MyDayPage(Page):
                 )
             )
         if m.open_points:
-            sections.append(("Open points", [f"{p.kind}: {p.text}" for p in m.open_points[:4]]))
+            points: list[str] = []
+            for point in m.open_points:
+                line = f"{POINT_LABELS.get(point.kind, point.kind)}: {_short(point.text, 130)}"
+                if line not in points:
+                    points.append(line)
+            sections.append(("Open points", points[:3]))
         if m.notes:
             sections.append(
                 (
                     "Notes",
-                    [("📌 " if n.pinned else "") + _short(n.snippet, 150) for n in m.notes[:3]],
+                    [("📌 " if n.pinned else "") + _short(n.snippet, 130) for n in m.notes[:3]],
                 )
             )
         if m.feedback:
@@ -344,32 +351,30 @@ class MyDayPage(Page):
         return card
 
     def _follow_up_row(self, item: FollowUp) -> QWidget:
+        from relbook.ui.style import icon
+
         row = QWidget()
+        row.setObjectName("followUp")
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 2, 0, 2)
         layout.setSpacing(6)
         done = QPushButton()
         done.setObjectName("doneButton")
         done.setProperty("kind", "flat")
-        from relbook.ui.style import icon
-
-        done.setIcon(icon("check", "success" if not item.overdue else "warning"))
-        done.setToolTip("Done")
+        done.setIcon(icon("check", "muted"))
+        done.setToolTip("Mark done (Ctrl+Z undoes)")
         done.setCursor(Qt.CursorShape.PointingHandCursor)
         done.clicked.connect(lambda: self.complete(item.task_id, item.title))
         layout.addWidget(done)
         text = QVBoxLayout()
         text.setSpacing(0)
-        title = _link(_short(item.title, 44), lambda: self._open_task(item.task_id))
-        title.setToolTip(item.title)
+        title = ElidedLabel(item.title, clickable=True)
+        title.clicked.connect(lambda: self._open_task(item.task_id))
         text.addWidget(title)
         about = item.person or item.company or item.deal
-        due = "overdue since " + when(item.due_at) if item.overdue else "today"
+        due = "overdue since " + when(item.due_at) if item.overdue else "due today"
         sub = f"{about.name} · {due}" if about else due
-        sub_label = label(sub, "small")
-        if item.overdue:
-            sub_label.setStyleSheet("color: palette(link);")
-        text.addWidget(sub_label)
+        text.addWidget(ElidedLabel(sub, "overdue" if item.overdue else "small"))
         layout.addLayout(text, 1)
         layout.addWidget(
             tool("snooze", "Snooze until tomorrow", lambda: self.snooze_task(item.task_id))
@@ -397,15 +402,15 @@ class MyDayPage(Page):
             layout.addWidget(avatar(entry.name, 28, entry.id))
             text = QVBoxLayout()
             text.setSpacing(0)
-            text.addWidget(
-                _link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
-            )
+            name = ElidedLabel(entry.name, clickable=True)
+            name.clicked.connect(lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
+            text.addWidget(name)
             detail = f"last touch {ago(entry.last_touch_at)}"
             if entry.company and entry.entity_type == "person":
                 detail = f"{entry.company.name} · {detail}"
-            sub = label(detail, "small")
-            sub.setToolTip(entry.reason)
+            sub = ElidedLabel(detail, "small")
             text.addWidget(sub)
+            row.setToolTip(entry.reason)
             layout.addLayout(text, 1)
             layout.addWidget(
                 tool(

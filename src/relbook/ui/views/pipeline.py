@@ -22,10 +22,12 @@ from relbook.ui.qt import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QFontMetrics,
     QFrame,
     QHBoxLayout,
     QLineEdit,
     QListView,
+    QMenu,
     QMimeData,
     QModelIndex,
     QPainter,
@@ -40,7 +42,7 @@ from relbook.ui.qt import (
     QWidget,
     Signal,
 )
-from relbook.ui.style import theme
+from relbook.ui.style import icon, theme
 from relbook.ui.widgets import button, clear_layout, label
 
 if TYPE_CHECKING:
@@ -105,9 +107,56 @@ class CardModel(QAbstractListModel):
         return Qt.DropAction.MoveAction
 
 
+def title_lines(metrics: QFontMetrics, text: str, width: int, most: int = 2) -> list[str]:
+    """``text`` wrapped at word boundaries into at most ``most`` lines, the last elided."""
+    words = text.split()
+    lines: list[str] = []
+    while words and len(lines) < most - 1:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        if metrics.horizontalAdvance(line) > width:  # one word longer than the card
+            line = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+        lines.append(line)
+    if words:
+        lines.append(metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
+    return lines or [""]
+
+
 class CardDelegate(QStyledItemDelegate):
+    """A deal card: title (two lines at most), company, amount · probability, days in stage."""
+
+    PAD_X, PAD_Y, GAP = 12, 9, 3
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
+        bold = QFont(option.font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        small = QFont(option.font)
+        small.setPointSizeF(small.pointSizeF() * 0.88)
+        return bold, small
+
+    def _inner_width(self, option: QStyleOptionViewItem) -> int:
+        view = self.parent()
+        width = option.rect.width()
+        if width <= 0 and isinstance(view, QListView):
+            width = view.viewport().width()
+        return max(40, width - 8 - 2 * self.PAD_X + 2)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        return QSize(option.rect.width(), 86)
+        card: DealCard = index.data(CARD_ROLE)
+        bold, small = self._fonts(option)
+        metrics, small_metrics = QFontMetrics(bold), QFontMetrics(small)
+        lines = title_lines(metrics, card.title, self._inner_width(option))
+        height = (
+            8
+            + 2 * self.PAD_Y
+            + len(lines) * metrics.height()
+            + self.GAP
+            + small_metrics.height()
+            + 5
+            + small_metrics.height()
+        )
+        return QSize(option.rect.width(), height)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         card: DealCard = index.data(CARD_ROLE)
@@ -116,29 +165,30 @@ class CardDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.setPen(QColor(t.accent if selected else t.border))
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        painter.setPen(QColor(t.accent if selected else (t.muted if hovered else t.border)))
         painter.setBrush(QColor(t.surface))
         painter.drawRoundedRect(rect, 8, 8)
         if card.stale:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(t.warning))
             painter.drawRoundedRect(QRect(rect.x(), rect.y() + 8, 3, rect.height() - 16), 1.5, 1.5)
-        inner = rect.adjusted(12, 8, -10, -8)
-        font = QFont(option.font)
-        font.setWeight(QFont.Weight.DemiBold)
-        painter.setFont(font)
+        inner = rect.adjusted(self.PAD_X, self.PAD_Y, -self.PAD_X + 2, -self.PAD_Y)
+        bold, small = self._fonts(option)
+        painter.setFont(bold)
         painter.setPen(QColor(t.text))
         metrics = painter.fontMetrics()
-        painter.drawText(
-            QRect(inner.x(), inner.y(), inner.width(), metrics.height()),
-            Qt.AlignmentFlag.AlignLeft,
-            metrics.elidedText(card.title, Qt.TextElideMode.ElideRight, inner.width()),
-        )
-        small = QFont(option.font)
-        small.setPointSizeF(small.pointSizeF() * 0.88)
+        y = inner.y()
+        for line in title_lines(metrics, card.title, inner.width()):
+            painter.drawText(
+                QRect(inner.x(), y, inner.width(), metrics.height()),
+                Qt.AlignmentFlag.AlignLeft,
+                line,
+            )
+            y += metrics.height()
         painter.setFont(small)
         small_metrics = painter.fontMetrics()
-        y = inner.y() + metrics.height() + 3
+        y += self.GAP
         painter.setPen(QColor(t.muted))
         painter.drawText(
             QRect(inner.x(), y, inner.width(), small_metrics.height()),
@@ -169,6 +219,8 @@ class CardList(QListView):
     """One stage's cards; accepts deal drops from the other columns."""
 
     dropped = Signal(str, str, str)  # deal id, from stage, to stage
+    move_requested = Signal(int)  # -1 / +1: the current card to the previous / next stage
+    neighbour_requested = Signal(int)  # -1 / +1: keyboard focus to the next column
 
     def __init__(self, model: CardModel) -> None:
         super().__init__()
@@ -185,7 +237,32 @@ class CardList(QListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setStyleSheet("QListView { background: transparent; border: none; }")
+        self.setMouseTracking(True)
         self.viewport().setAcceptDrops(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def current_card(self) -> DealCard | None:
+        index = self.currentIndex()
+        return index.data(CARD_ROLE) if index.isValid() else None
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Left/Right go to the neighbouring column; Ctrl+Shift+Left/Right move the deal."""
+        key = event.key()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = -1 if key == Qt.Key.Key_Left else 1
+            mods = event.modifiers()
+            shift_ctrl = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            if mods & shift_ctrl == shift_ctrl:
+                self.move_requested.emit(step)
+            elif not mods & (
+                Qt.KeyboardModifier.ControlModifier
+                | Qt.KeyboardModifier.AltModifier
+                | Qt.KeyboardModifier.ShiftModifier
+            ):
+                self.neighbour_requested.emit(step)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if read_mime(event.mimeData()) is not None:
@@ -241,6 +318,12 @@ class StageColumn(QFrame):
         self.model.set_cards(list(column.cards))
         self.list = CardList(self.model)
         self.list.dropped.connect(page.move_deal)
+        self.list.move_requested.connect(lambda step: page.move_current(self, step))
+        self.list.neighbour_requested.connect(lambda step: page.focus_neighbour(self, step))
+        self.list.selectionModel().currentChanged.connect(lambda *_a: page.set_current(self))
+        self.list.customContextMenuRequested.connect(
+            lambda pos: page.card_menu(self, self.list.indexAt(pos), pos)
+        )
         self.list.doubleClicked.connect(
             lambda index: page.ctx.open_entity("deal", index.data(CARD_ROLE).id)
         )
@@ -300,6 +383,8 @@ class BoardPage(Page):
         self.board: Board | None = None
         self._loaded = False
         self.columns: dict[str, StageColumn] = {}
+        self._current_column: StageColumn | None = None
+        self._reselect: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 14, 24, 16)
         layout.setSpacing(10)
@@ -316,6 +401,7 @@ class BoardPage(Page):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll = scroll
         holder = QWidget()
         self.row = QHBoxLayout(holder)
         self.row.setContentsMargins(0, 0, 0, 0)
@@ -359,6 +445,7 @@ class BoardPage(Page):
                 open_amount += column.amount_minor
                 weighted += column.weighted_minor
         self.row.addStretch(1)
+        self._reselect_card()
         self.summary.setText(
             f"{plural(open_count, 'open deal')} · {money(open_amount, board.currency) or '0'}"
             f" · weighted {money(weighted, board.currency) or '0'}"
@@ -400,11 +487,112 @@ class BoardPage(Page):
             "deal",
         )
 
+        selected = self.selected()
+        keep = selected is not None and selected[1].id == deal_id and selected[0].list.hasFocus()
+
         def done(move: Any) -> None:
+            if keep:
+                self._reselect = deal_id
             self.ctx.undo.push(f"Moved “{title}” to {stage_name}", lambda: deals.undo_move(move))
             self.moved.emit(move)
 
         self.ctx.write(lambda: deals.move_stage(deal_id, to_stage, reason), done, label="move deal")
+
+    def _reselect_card(self) -> None:
+        """After a reload, the keyboard stays on the deal it was on (now maybe moved)."""
+        deal_id, self._reselect = self._reselect, None
+        if deal_id is None:
+            return
+        for column in self.columns.values():
+            for row, card in enumerate(column.model.cards):
+                if card.id == deal_id:
+                    column.list.setCurrentIndex(column.model.index(row, 0))
+                    column.list.setFocus()
+                    self._current_column = column
+                    self._scroll.ensureWidgetVisible(column, 40, 0)
+                    return
+
+    def set_current(self, column: StageColumn) -> None:
+        self._current_column = column
+
+    def selected(self) -> tuple[StageColumn, DealCard] | None:
+        """The column and card the keyboard is on (the last one picked)."""
+        column = self._current_column
+        if column is None or column not in self.columns.values():
+            return None
+        card = column.list.current_card()
+        return (column, card) if card is not None else None
+
+    def move_selected(self, step: int) -> None:
+        found = self.selected()
+        if found is not None:
+            self.move_current(found[0], step)
+
+    def open_selected(self) -> None:
+        found = self.selected()
+        if found is not None:
+            self.ctx.open_entity("deal", found[1].id)
+
+    def _neighbour(self, column: StageColumn, step: int) -> StageColumn | None:
+        order = list(self.columns.values())
+        if column not in order:
+            return None
+        position = order.index(column) + step
+        return order[position] if 0 <= position < len(order) else None
+
+    def focus_neighbour(self, column: StageColumn, step: int) -> None:
+        """Keyboard focus to the nearest column in that direction that has cards."""
+        order = list(self.columns.values())
+        if column not in order:
+            return
+        walk = range(order.index(column) + step, len(order) if step > 0 else -1, step)
+        target = next((order[i] for i in walk if order[i].model.cards), None)
+        if target is None:
+            return
+        row = min(max(column.list.currentIndex().row(), 0), len(target.model.cards) - 1)
+        target.list.setFocus()
+        target.list.setCurrentIndex(target.model.index(row, 0))
+        self._scroll.ensureWidgetVisible(target, 40, 0)
+
+    def move_current(self, column: StageColumn, step: int) -> None:
+        """Keyboard move (Ctrl+Shift+Left/Right): the selected deal one stage over."""
+        card = column.list.current_card()
+        target = self._neighbour(column, step)
+        if card is None or target is None:
+            return
+        self.move_deal(card.id, column.stage.id, target.stage.id)
+
+    def card_menu(self, column: StageColumn, index: QModelIndex, pos: Any) -> None:
+        if not index.isValid():
+            return
+        card: DealCard = index.data(CARD_ROLE)
+        column.list.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction(icon("open"), "Open").triggered.connect(
+            lambda: self.ctx.open_entity("deal", card.id)
+        )
+        menu.addAction(icon("edit"), "Edit…").triggered.connect(lambda: self._edit(card.id))
+        move = menu.addMenu(icon("pipeline"), "Move to")
+        for other in self.columns.values():
+            if other is column:
+                continue
+            action = move.addAction(other.stage.name)
+            action.triggered.connect(
+                lambda _=False, to=other.stage.id: self.move_deal(card.id, column.stage.id, to)
+            )
+        menu.addSeparator()
+        menu.addAction(icon("trash"), "Delete").triggered.connect(lambda: self._delete(card.id))
+        menu.popup(column.list.viewport().mapToGlobal(pos))
+
+    def _edit(self, deal_id: str) -> None:
+        from relbook.ui.editors.deal import edit_deal
+
+        edit_deal(self.ctx, self, deal_id)
+
+    def _delete(self, deal_id: str) -> None:
+        from relbook.ui.views.lists import delete_entities
+
+        delete_entities(self.ctx, "deal", [deal_id])
 
     def _new_deal(self) -> None:
         from relbook.ui.editors.deal import edit_deal
@@ -430,5 +618,21 @@ class BoardPage(Page):
             ),
             Command(
                 "board.new", "New deal in this pipeline", self._new_deal, "", "plus", "Pipeline"
+            ),
+            Command(
+                "board.next",
+                "Move the selected deal to the next stage",
+                lambda: self.move_selected(1),
+                "Ctrl+Shift+Right",
+                "chevron-right",
+                "Pipeline",
+            ),
+            Command(
+                "board.previous",
+                "Move the selected deal to the previous stage",
+                lambda: self.move_selected(-1),
+                "Ctrl+Shift+Left",
+                "pipeline",
+                "Pipeline",
             ),
         ]
