@@ -67,8 +67,9 @@ def test_insights_page_shows_every_chart_and_its_table(
 
     shots = Path(os.environ.get("RELBOOK_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
+    assert page.tabs.tabText(0) == "Relationships"  # whom to contact: tested on its own
     titles = []
-    for index in range(page.tabs.count()):
+    for index in range(1, page.tabs.count()):
         page.tabs.setCurrentIndex(index)
         panel = page.tabs.widget(index)
         assert isinstance(panel, ChartPanel)
@@ -109,7 +110,7 @@ def test_insights_page_shows_every_chart_and_its_table(
     assert rows(page.competitor_panel)["Initech"][7] == "1"  # lost to
     heat = rows(page.heat_panel)
     assert heat["Acme"][-1] == str(services.insight.heatmap().rows[0].total)
-    assert (shots / "insights-3.png").stat().st_size > 10_000
+    assert (shots / "insights-4.png").stat().st_size > 10_000
 
 
 def test_table_columns_sort_by_their_values_not_their_text(qapp: object) -> None:
@@ -126,3 +127,63 @@ def test_table_columns_sort_by_their_values_not_their_text(qapp: object) -> None
     assert [r[0] for r in model.table.rows] == ["a", "b", "c"]
     model.sort(1, Qt.SortOrder.DescendingOrder)
     assert [r[0] for r in model.table.rows] == ["b", "a", "c"]  # blanks stay last
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_the_scatter_quadrants_are_the_cluster_rules(
+    qtbot: object, ui_ctx: object, services: Services
+) -> None:
+    """Upside (headroom) up, effort right, both against their medians: invest sits top-left,
+    develop top-right, the rest below; large dots are the high current values."""
+    from PySide6.QtCharts import QScatterSeries
+
+    from relbook.ui.insights.charts import log1p
+    from relbook.ui.insights.page import InsightsPage
+
+    scene = Scenario(services)
+    accounts = {
+        "Upside Idle": ("10000", "400000", 0),  # invest: headroom, no effort
+        "Upside Busy": ("20000", "500000", 8),  # develop
+        "Cash Cow": ("300000", "310000", 6),  # maintain: value, little headroom
+        "Time Sink": ("1000", "2000", 9),  # rethink
+        "Quiet Small": ("1000", "3000", 1),  # nurture
+        "Mid Way": ("50000", "90000", 3),
+    }
+    for name, (current, potential, meetings) in accounts.items():
+        company = scene.company(name, current=current, potential=potential)
+        person = scene.person(f"Contact {name}", company)
+        for i in range(meetings):
+            scene.touch(person, 10 + 20 * i, kind="meeting", direction="none", minutes=60)
+    segments = services.insight.segments()
+    clusters = {p.name: p.cluster.value for p in segments.points}
+    assert clusters["Upside Idle"] == "invest" and clusters["Upside Busy"] == "develop"
+    assert clusters["Cash Cow"] == "maintain" and clusters["Time Sink"] == "rethink"
+
+    page = InsightsPage(ui_ctx)  # type: ignore[arg-type]
+    qtbot.addWidget(page)  # type: ignore[attr-defined]
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitUntil(page.is_loaded, timeout=10_000)  # type: ignore[attr-defined]
+    chart = page.segment_panel.view.chart()
+    split_x = log1p(segments.thresholds.effort_hours)
+    split_y = log1p(segments.thresholds.headroom_minor / 100 / 1000)
+    seen = 0
+    for series in chart.series():
+        if not isinstance(series, QScatterSeries):
+            continue
+        cluster = series.name().split(" (")[0].lower()
+        big = series.markerSize() > 12
+        for point in series.points():
+            seen += 1
+            up, right = point.y() >= split_y, point.x() >= split_x
+            if cluster == "invest":
+                assert up and not right
+            elif cluster == "develop":
+                assert up and right
+            else:
+                assert not up or point.y() == split_y == 0
+            if cluster == "maintain":
+                assert big
+            if cluster in ("rethink", "nurture"):
+                assert not big
+    assert seen == len(segments.points)

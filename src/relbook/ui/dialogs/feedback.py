@@ -1,4 +1,5 @@
-"""Recording what a customer said about a product, a competitor, the price or service."""
+"""Recording what a customer said about a product, a competitor, the price or service —
+typed in, or marked in the text of a note or a message (``mark_as_feedback``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,14 @@ SENTIMENTS = ("positive", "neutral", "negative")
 class FeedbackEditor(EditorDialog):
     noun = "feedback"
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None, draft: FeedbackDraft) -> None:
-        super().__init__(ctx, parent, "Edit feedback" if draft.id else "Record feedback")
+    def __init__(
+        self,
+        ctx: UiContext,
+        parent: QWidget | None,
+        draft: FeedbackDraft,
+        title: str = "",
+    ) -> None:
+        super().__init__(ctx, parent, title or ("Edit feedback" if draft.id else "Record feedback"))
         self.draft = draft
         self.topic = QComboBox()
         self.topic.addItems(TOPICS)
@@ -88,3 +95,56 @@ def edit_feedback(
         )
 
     ctx.read(load, lambda draft: FeedbackEditor(ctx, parent, draft).open())
+
+
+class SelectionFeedbackEditor(FeedbackEditor):
+    """Feedback from words selected in a note or a message: saved through
+    ``services.insight.mark_feedback``, which checks the words are in the source and links
+    the feedback to its person, company and deal."""
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        parent: QWidget | None,
+        source_type: str,
+        source_id: str,
+        quote: str,
+    ) -> None:
+        from relbook.services.feedback import FeedbackDraft
+
+        where = "note" if source_type == "note" else "message"
+        super().__init__(
+            ctx,
+            parent,
+            FeedbackDraft(quote=" ".join(quote.split())),
+            f"Mark as feedback — from the {where}",
+        )
+        self.source_type = source_type
+        self.source_id = source_id
+
+    def submit(self, draft: FeedbackDraft) -> Any:
+        from relbook.services.insight.actions import FeedbackSelection
+
+        insight = self.ctx.services.insight
+        selection = FeedbackSelection(
+            source_type=self.source_type,
+            source_id=self.source_id,
+            quote=draft.quote,
+            topic=draft.topic,
+            subject=draft.subject,
+            sentiment=draft.sentiment,
+        )
+        return lambda: insight.mark_feedback(selection)
+
+
+def mark_as_feedback(
+    ctx: UiContext, parent: QWidget | None, source_type: str, source_id: str, quote: str
+) -> SelectionFeedbackEditor | None:
+    """Open the feedback editor for the selected words (nothing selected: a hint)."""
+    if not " ".join(quote.split()):
+        ctx.status("Select the words that are the feedback first.")
+        return None
+    editor = SelectionFeedbackEditor(ctx, parent, source_type, source_id, quote)
+    editor.saved.connect(lambda _id: ctx.status("Kept as feedback"))
+    editor.open()
+    return editor

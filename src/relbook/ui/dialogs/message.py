@@ -1,5 +1,6 @@
 """The message viewer: one interaction (mail, meeting, call…), its people, and why it is
-linked where it is — with a way to correct that (the re-link dialog).
+linked where it is — with a way to correct that (the re-link dialog) and to keep words
+the customer wrote as feedback (select them, then "Mark as feedback").
 
 Mail is untrusted. The text shows as plain text, or as HTML that ``services.messages``
 sanitised with nh3 (no scripts, styles, images, frames or forms). On top of that the
@@ -23,6 +24,7 @@ from relbook.ui.qt import (
     QDialog,
     QFrame,
     QHBoxLayout,
+    Qt,
     QTextBrowser,
     QUrl,
     QVBoxLayout,
@@ -134,6 +136,8 @@ class MessageDialog(QDialog):
         layout.addWidget(self.note)
         self.browser = SafeBrowser(self)
         self.browser.highlighted.connect(self._hover)
+        self.browser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.browser.customContextMenuRequested.connect(self._context_menu)
         layout.addWidget(self.browser, 1)
         self.hover = label("", "small")
         self.hover.setObjectName("linkTarget")
@@ -142,6 +146,15 @@ class MessageDialog(QDialog):
         self.attachments.hide()
         layout.addWidget(self.attachments)
         row = QHBoxLayout()
+        self.feedback_button = button(
+            "Mark as feedback…",
+            self.mark_feedback,
+            icon_name="feedback",
+            tip="Keep the selected words as feedback (product, competitor, price, service)",
+        )
+        self.feedback_button.setEnabled(False)
+        self.browser.copyAvailable.connect(self.feedback_button.setEnabled)
+        row.addWidget(self.feedback_button)
         row.addStretch(1)
         close = button("Close", self.accept, kind="primary")
         close.setDefault(True)
@@ -224,6 +237,26 @@ class MessageDialog(QDialog):
             self.hover.setText(f"Click opens {text} in your browser")
         else:
             self.hover.setText(f"{text} (not opened: only web and mail links are)")
+
+    def selected_text(self) -> str:
+        # QTextCursor marks paragraph breaks with U+2029; the quote is whitespace-normalised.
+        return " ".join(self.browser.textCursor().selectedText().split())
+
+    def mark_feedback(self) -> Any:
+        from relbook.ui.dialogs.feedback import mark_as_feedback
+
+        return mark_as_feedback(
+            self.ctx, self, "interaction", self.interaction_id, self.selected_text()
+        )
+
+    def _context_menu(self, position: Any) -> None:
+        menu = self.browser.createStandardContextMenu(position)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addSeparator()
+        action = menu.addAction("Mark as feedback…")
+        action.setEnabled(bool(self.selected_text()))
+        action.triggered.connect(lambda _checked=False: self.mark_feedback())
+        menu.popup(self.browser.viewport().mapToGlobal(position))
 
     def _relink(self) -> None:
         from relbook.ui.dialogs.relink import RelinkDialog

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from relbook.ui.editors.base import EditorDialog, EntityPicker, plain_text
-from relbook.ui.qt import QCheckBox, QWidget
+from relbook.ui.qt import QCheckBox, QHBoxLayout, QPushButton, QWidget
+from relbook.ui.widgets import button
 
 if TYPE_CHECKING:
     from relbook.services.notes import NoteDraft
@@ -21,6 +22,22 @@ class NoteEditor(EditorDialog):
         super().__init__(ctx, parent, "Edit note" if draft.id else "New note")
         self.draft = draft
         self.body = self.add_field("body", "Note", plain_text(draft.body, 180))
+        self.feedback_button: QPushButton | None = None
+        if draft.id:  # a saved note: words in it can be kept as feedback
+            self.feedback_button = button(
+                "Mark selection as feedback…",
+                self.mark_feedback,
+                icon_name="feedback",
+                tip="Keep the selected words as what the customer said (save changes first)",
+            )
+            self.feedback_button.setEnabled(False)
+            self.body.copyAvailable.connect(self._selection_changed)
+            holder = QWidget()
+            row = QHBoxLayout(holder)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addWidget(self.feedback_button)
+            row.addStretch(1)
+            self.add_field("feedback", "", holder)
         self.person = EntityPicker(ctx, "person", "About a person")
         self.person.set_entity(draft.person_id, names.get("person", ""))
         self.add_field("person_id", "Person", self.person)
@@ -38,6 +55,22 @@ class NoteEditor(EditorDialog):
         self.private.setChecked(draft.private)
         self.body.setFocus()
         self.resize(560, 520)
+
+    def _selection_changed(self, selected: bool) -> None:
+        if self.feedback_button is not None:
+            self.feedback_button.setEnabled(selected)
+
+    def mark_feedback(self) -> Any:
+        """The selected words as feedback; an edited note is saved first so the words are
+        found in it."""
+        from relbook.ui.dialogs.feedback import mark_as_feedback
+
+        quote = " ".join(self.body.textCursor().selectedText().split())
+        if self.body.document().isModified():
+            self.banner.setText("Save the note first: feedback is marked in the saved text.")
+            self.banner.show()
+            return None
+        return mark_as_feedback(self.ctx, self, "note", str(self.draft.id), quote)
 
     def build_draft(self) -> NoteDraft:
         from relbook.services.notes import NoteDraft

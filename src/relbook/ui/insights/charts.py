@@ -7,7 +7,8 @@ the first time it is shown; nothing on the start-up path does).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -24,8 +25,9 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins
+from PySide6.QtWidgets import QGraphicsSimpleTextItem, QToolTip
 
-from relbook.ui.qt import QColor, QFont, QPainter, QPen, QPointF, Qt
+from relbook.ui.qt import QColor, QCursor, QFont, QPainter, QPen, QPointF, Qt
 from relbook.ui.style import theme
 
 # Series colours: the accent first, then distinct, colour-blind-friendly hues.
@@ -147,42 +149,87 @@ def bar_chart(
     return chart
 
 
+# Ticks of a log10(1 + x) axis: spreads a book's few large accounts and many small ones.
+LOG_TICKS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+
+
+def log1p(value: float) -> float:
+    return math.log10(1 + max(0.0, value))
+
+
+def log_axis(top: float, title: str, unit: Callable[[float], str]) -> QCategoryAxis:
+    """An axis in log10(1 + value) positions, labelled in the values themselves."""
+    axis = QCategoryAxis()
+    axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    axis.setStartValue(-0.04)
+    ticks = [t for t in LOG_TICKS if t < top] or [0]
+    ticks.append(next((t for t in LOG_TICKS if t >= top), LOG_TICKS[-1]))
+    for tick in ticks:
+        axis.append(unit(tick), log1p(tick))
+    axis.setRange(-0.04, log1p(ticks[-1]) * 1.02)
+    _style_axis(axis, title)
+    return axis
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    x: float
+    y: float
+    big: bool  # drawn larger (e.g. a high current value)
+    name: str
+
+
 def scatter_chart(
     title: str,
-    groups: Sequence[tuple[str, Sequence[tuple[float, float]], QColor]],
+    groups: Sequence[tuple[str, Sequence[ScatterPoint], QColor]],
     *,
     x_title: str,
     y_title: str,
+    x_unit: Callable[[float], str],
+    y_unit: Callable[[float], str],
     x_split: float,
     y_split: float,
-    quadrant_labels: Sequence[str] = (),
+    quadrant_labels: tuple[str, str, str, str] = ("", "", "", ""),
 ) -> QChart:
-    """Points per named group, with dashed quadrant lines at (x_split, y_split)."""
+    """Points per named group on log10(1 + value) axes, big and small markers, dashed
+    quadrant lines at (x_split, y_split) and a label in each quadrant (top-left,
+    top-right, bottom-left, bottom-right)."""
     t = theme()
     chart = new_chart(title)
-    xs = [x for _, points, _ in groups for x, _ in points] + [x_split]
-    ys = [y for _, points, _ in groups for _, y in points] + [y_split]
-    x_axis = value_axis(max(xs) if xs else 1.0, x_title, "%.0f")
-    y_axis = value_axis(max(ys) if ys else 1.0, y_title, "%.0f")
+    xs = [p.x for _, points, _ in groups for p in points] + [x_split, 1.0]
+    ys = [p.y for _, points, _ in groups for p in points] + [y_split, 1.0]
+    x_axis = log_axis(max(xs), x_title, x_unit)
+    y_axis = log_axis(max(ys), y_title, y_unit)
     chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
     for name, points, tint in groups:
-        series = QScatterSeries()
-        series.setName(f"{name} ({len(points)})")
-        series.setMarkerSize(11)
-        series.setColor(tint)
-        series.setBorderColor(QColor(t.surface))
-        for x, y in points:
-            series.append(x, y)
-        chart.addSeries(series)
-        series.attachAxis(x_axis)
-        series.attachAxis(y_axis)
+        for big in (False, True):
+            series = QScatterSeries()
+            series.setName(f"{name} ({len(points)})")
+            series.setMarkerSize(16 if big else 10)
+            series.setColor(tint)
+            series.setBorderColor(QColor(t.surface))
+            names: dict[tuple[float, float], list[str]] = {}
+            for p in points:
+                if p.big == big:
+                    at = (log1p(p.x), log1p(p.y))
+                    series.append(*at)
+                    names.setdefault((round(at[0], 6), round(at[1], 6)), []).append(p.name)
+            series.hovered.connect(
+                lambda point, state, names=names: _point_tip(point, state, names)
+            )
+            chart.addSeries(series)
+            series.attachAxis(x_axis)
+            series.attachAxis(y_axis)
+            if big:  # one legend entry per group
+                chart.legend().markers(series)[0].setVisible(False)
     pen = QPen(QColor(t.muted))
     pen.setStyle(Qt.PenStyle.DashLine)
     pen.setWidthF(1.2)
+    sx, sy = log1p(x_split), log1p(y_split)
     for line in (
-        [(x_split, 0.0), (x_split, y_axis.max())],
-        [(0.0, y_split), (x_axis.max(), y_split)],
+        [(sx, y_axis.min()), (sx, y_axis.max())],
+        [(x_axis.min(), sy), (x_axis.max(), sy)],
     ):
         series = QLineSeries()
         series.setPen(pen)
@@ -191,7 +238,54 @@ def scatter_chart(
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)
         chart.legend().markers(series)[0].setVisible(False)
+    if any(quadrant_labels):
+        _quadrant_labels(chart, (sx, sy), quadrant_labels)
     return chart
+
+
+def _point_tip(point: QPointF, state: bool, names: dict[tuple[float, float], list[str]]) -> None:
+    """The names behind a hovered dot."""
+    found = names.get((round(point.x(), 6), round(point.y(), 6)), [])
+    if state and found:
+        QToolTip.showText(QCursor.pos(), "\n".join(found))
+    else:
+        QToolTip.hideText()
+
+
+def _quadrant_labels(
+    chart: QChart,
+    split: tuple[float, float],
+    texts: tuple[str, str, str, str],
+) -> None:
+    """Quadrant names in the corners of each quadrant, kept in place as the plot resizes."""
+    t = theme()
+    font = QFont()
+    font.setPointSize(9)
+    font.setBold(True)
+    items = []
+    for text in texts:
+        item = QGraphicsSimpleTextItem(text, chart)
+        item.setBrush(QColor(t.muted))
+        item.setFont(font)
+        item.setZValue(10)
+        items.append(item)
+
+    def place() -> None:
+        area = chart.plotArea()
+        middle = chart.mapToPosition(QPointF(*split))
+        left, right = area.left() + 8, area.right() - 8
+        top, bottom = area.top() + 6, area.bottom() - 22
+        mx = min(max(middle.x(), left), right)
+        my = min(max(middle.y(), top), bottom)
+        corners = ((left, top), (mx + 8, top), (left, my + 6), (mx + 8, my + 6))
+        for index, (item, (x, y)) in enumerate(zip(items, corners, strict=True)):
+            # right-hand quadrants: keep the label inside the plot
+            inside = min(x, right - item.boundingRect().width()) if index % 2 else x
+            item.setPos(inside, y)
+            item.setVisible(bool(item.text()) and area.width() > 0)
+
+    chart.plotAreaChanged.connect(lambda _area: place())
+    place()
 
 
 def heat_chart(

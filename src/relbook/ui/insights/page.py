@@ -1,4 +1,5 @@
-"""Insights: pipeline, forecast, win/loss, value × effort segments, feedback themes,
+"""Insights: whom to contact and why (next contacts, keep in touch, going cold, keep
+warm), then pipeline, forecast, win/loss, value × effort segments, feedback themes,
 competitors and the account heat map — each chart also as a table of its numbers.
 
 All numbers come from ``services.insight`` in one background read; the formulas are in
@@ -16,6 +17,7 @@ from relbook.domain.money import from_minor
 from relbook.ui.context import Refresher
 from relbook.ui.fmt import money, when
 from relbook.ui.insights.charts import (
+    ScatterPoint,
     bar_chart,
     chart_view,
     colour,
@@ -23,6 +25,7 @@ from relbook.ui.insights.charts import (
     new_chart,
     scatter_chart,
 )
+from relbook.ui.insights.lists import RelationshipsPanel
 from relbook.ui.insights.tables import (
     ID_ROLE,
     Column,
@@ -98,6 +101,13 @@ def _k(minor: int, currency: str) -> float:
     return float(from_minor(minor, currency)) / 1000
 
 
+def _thousands(value: float) -> str:
+    """An axis label for a value in thousands: 0, 500k, 1M, 2.5M."""
+    if value >= 1000:
+        return f"{value / 1000:g}M"
+    return f"{value:g}k" if value else "0"
+
+
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
@@ -116,9 +126,13 @@ class ChartPanel(QWidget):
         layout.setSpacing(8)
         bar = QHBoxLayout()
         self.summary = label("", "h3", wrap=True)
-        bar.addWidget(self.summary, 1)
-        for widget in extra or []:
-            bar.addWidget(widget)
+        if extra:  # the summary gets a line of its own above the panel's own controls
+            layout.addWidget(self.summary)
+            for widget in extra:
+                bar.addWidget(widget)
+            bar.addStretch(1)
+        else:
+            bar.addWidget(self.summary, 1)
         self.chart_button = QPushButton("Chart")
         self.table_button = QPushButton("Table")
         group = QButtonGroup(self)
@@ -193,7 +207,7 @@ class InsightsPage(Page):
         for months, text in PERIODS:
             self.period_box.addItem(text, months)
         self.period_box.setCurrentIndex(1)
-        self.period_box.activated.connect(lambda _i: self.load())
+        self.period_box.activated.connect(lambda _i: self.load_charts())
         head.addWidget(self.pipeline_box)
         head.addWidget(self.period_box)
         head.addWidget(button("Refresh", self.load, icon_name="sync"))
@@ -202,6 +216,8 @@ class InsightsPage(Page):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         outer.addWidget(self.tabs, 1)
+        self.relationships = RelationshipsPanel(ctx)
+        self.tabs.addTab(self.relationships, "Relationships")
         self.pipeline_panel = ChartPanel(
             "Amount: open deals now in each stage. Weighted: amount × the deal's probability "
             "(its own, else the stage's). Age: days since the deal entered its stage; stuck "
@@ -221,9 +237,11 @@ class InsightsPage(Page):
             self.cluster_box.addItem(cluster.value.capitalize(), cluster.value)
         self.segment_panel = ChartPanel(
             "Effort: hours spent in the period — meeting and call minutes plus 5 minutes per "
-            "e-mail. Value: current yearly value. Quadrant lines are the medians. Clusters: "
-            "invest (upside, little effort yet), develop (upside, worked on), maintain "
-            "(valuable, little upside), rethink (effort without value or upside), nurture.",
+            "e-mail. Headroom: potential − current value. Both axes are on a log scale; the "
+            "dashed lines are the medians; large dots have a current value "
+            "at or above the median. Clusters: invest (upside, little effort yet), develop "
+            "(upside, worked on), maintain (valuable, little upside), rethink (effort without "
+            "value or upside), nurture (the rest). Save or export the chosen cluster.",
             [
                 self.cluster_box,
                 button("Save as target list…", self._save_segment, icon_name="tag"),
@@ -257,9 +275,9 @@ class InsightsPage(Page):
         Refresher(
             ctx,
             ("deal", "interaction", "feedback", "company", "stage", "pipeline"),
-            self.load,
+            self.load_charts,
             self,
-        )
+        )  # the Relationships tab refreshes itself (people, settings…)
         self.load()
 
     # ------------------------------------------------------------------ data
@@ -268,6 +286,10 @@ class InsightsPage(Page):
         return int(self.period_box.currentData() or 12)
 
     def load(self) -> None:
+        self.relationships.load()
+        self.load_charts()
+
+    def load_charts(self) -> None:
         services, pipeline_id, months = self.ctx.services, self._pipeline_id, self.months
         self.ctx.read(
             lambda: compute(services, pipeline_id, months),
@@ -281,33 +303,39 @@ class InsightsPage(Page):
             self.load()
 
     def is_loaded(self) -> bool:
-        return self._loaded
+        return self._loaded and self.relationships.is_loaded()
 
     def commands(self) -> list[Command]:
         return [
             Command(
                 "insights.table",
                 "Insights: show the current chart as a table",
-                lambda: self._current_panel().show_page(1),
+                lambda: self._show_current(1),
                 group="Insights",
             ),
             Command(
                 "insights.chart",
                 "Insights: show the current chart",
-                lambda: self._current_panel().show_page(0),
+                lambda: self._show_current(0),
+                group="Insights",
+            ),
+            Command(
+                "insights.relationships",
+                "Insights: whom to contact next",
+                lambda: self.tabs.setCurrentWidget(self.relationships),
                 group="Insights",
             ),
             Command("insights.refresh", "Insights: refresh", self.load, group="Insights"),
         ]
 
-    def _current_panel(self) -> ChartPanel:
+    def _show_current(self, index: int) -> None:
         widget = self.tabs.currentWidget()
-        assert isinstance(widget, ChartPanel)
-        return widget
+        if isinstance(widget, ChartPanel):
+            widget.show_page(index)
 
     def _pipeline_chosen(self, index: int) -> None:
         self._pipeline_id = self.pipeline_box.itemData(index)
-        self.load()
+        self.load_charts()
 
     def _show(self, data: InsightsData) -> None:
         self.data = data
@@ -406,9 +434,9 @@ class InsightsPage(Page):
         chart = bar_chart(
             "Forecast by expected close",
             [f.month for f in months],
-            [
-                ("Weighted", [_k(f.weighted_minor, cur) for f in months]),
+            [  # the pipeline chart's order and colours
                 ("Amount", [_k(f.amount_minor, cur) for f in months]),
+                ("Weighted", [_k(f.weighted_minor, cur) for f in months]),
             ],
             value_title=f"thousand {cur}",
         )
@@ -486,17 +514,34 @@ class InsightsPage(Page):
 
     def _show_segments(self, data: InsightsData) -> None:
         seg, cur = data.segments, data.currency
+        value_line = seg.thresholds.current_minor
         groups = []
         for cluster in Cluster:
-            points = [(p.effort_hours, _k(p.current_minor, cur)) for p in seg.of(cluster)]
+            points = [
+                ScatterPoint(
+                    p.effort_hours,
+                    _k(p.headroom_minor, cur),
+                    p.current_minor > 0 and p.current_minor >= value_line,
+                    p.name,
+                )
+                for p in seg.of(cluster)
+            ]
             groups.append((cluster.value.capitalize(), points, colour(CLUSTER_COLOURS[cluster])))
         chart = scatter_chart(
-            "Value × effort",
+            "Upside × effort (large dots: current value at or above the median)",
             groups,
-            x_title="effort (hours)",
-            y_title=f"current value (thousand {cur})",
+            x_title="effort in the period (hours)",
+            y_title=f"headroom: potential − current value ({cur})",
+            x_unit=lambda hours: f"{hours:g}",
+            y_unit=_thousands,
             x_split=seg.thresholds.effort_hours,
-            y_split=_k(int(seg.thresholds.current_minor), cur),
+            y_split=_k(round(seg.thresholds.headroom_minor), cur),
+            quadrant_labels=(
+                "INVEST",
+                "DEVELOP",
+                "NURTURE · large: MAINTAIN",
+                "RETHINK · large: MAINTAIN",
+            ),
         )
         table = Table(
             [

@@ -22,6 +22,7 @@ from relbook.ui.qt import (
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 20
 SORT_ROLE = Qt.ItemDataRole.UserRole + 21
+TIP_CHARS = 40  # longer cells show their whole text as a tooltip
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class TableModel(QAbstractTableModel):
         row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self.table.rows[row][col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = self.table.rows[row][col]
+            return text if len(text) > TIP_CHARS else None
         if role == Qt.ItemDataRole.TextAlignmentRole and self.table.columns[col].numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -103,7 +107,7 @@ class TableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         table = self.table
-        if not table.rows or column >= len(table.columns):
+        if not table.rows or not 0 <= column < len(table.columns):
             return
 
         def blank(i: int) -> bool:
