@@ -99,6 +99,9 @@ def shot(widget: Any, name: str, tmp_path: Path) -> Path:
     folder = Path(os.environ.get("RELBOOK_SHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
+    from relbook.ui.qt import QApplication
+
+    QApplication.processEvents()  # pending layout requests: grab what the rep would see
     assert widget.grab().save(str(path))
     assert path.stat().st_size > 10_000  # a real screen, not an empty image
     return path
@@ -157,7 +160,7 @@ def test_the_team_page_shows_the_shared_picture_and_syncs_in_the_background(
     assert rows(page.pipeline)[0][0] == alice.role
     assert rows(page.themes)[0][:3] == ["price", "Widget", "1"]
     status = page.status_text.text()
-    assert f"as {bob.role}" in status and "last sync" in status and "0 changes waiting" in status
+    assert f"as {bob.role}" in status and "Last sync" in status and "0 changes waiting" in status
 
     rename(alice, ids["company"], name="Acme Group")
     alice.sync()
@@ -169,6 +172,10 @@ def test_the_team_page_shows_the_shared_picture_and_syncs_in_the_background(
     assert bob.services.companies.detail(ids["company"]).name == "Acme Group"
     assert not page.error_text.isVisible()
     shot(page, "team-page.png", tmp_path)
+    page.tabs.setCurrentIndex(1)
+    shot(page, "team-pipeline.png", tmp_path)
+    page.tabs.setCurrentIndex(2)
+    shot(page, "team-feedback.png", tmp_path)
 
 
 def test_a_lost_value_is_shown_and_resolved_in_the_page(
@@ -295,9 +302,10 @@ def test_connecting_from_the_page_keeps_the_password_in_the_keyring(
 
     page.password.setText(carol.password)
     click(qtbot, page.findChild(type(page.sync_button), "teamConnectButton"))
-    qtbot.waitUntil(page.tabs.isVisible, timeout=20_000)
+    # The page may show the tabs (a change notice) just before the connect job's answer
+    # clears the field: wait for both.
+    qtbot.waitUntil(lambda: page.tabs.isVisible() and page.password.text() == "", timeout=20_000)
     assert list(memory_keyring.secrets.values()) == [carol.password]
-    assert page.password.text() == ""
     assert carol.password not in carol.services.book.path.read_bytes().decode("latin-1")
 
 
@@ -328,7 +336,8 @@ def test_sharing_from_the_customer_360_with_a_preview(
     dialog.level.setCurrentIndex(dialog.level.findData("subject"))
     qtbot.waitUntil(lambda: dialog.loaded and dialog.preview.level == "subject")
     tops = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
-    assert "company · Globex" in tops and "interaction · Pricing call" in tops
+    assert "Company · Globex" in tops and "Interaction · Pricing call" in tops
+    assert dialog.summary.text().startswith("From your book: 1 company, 1 person, 1 job, 1 deal")
     assert not any("secret" in t for t in tops)  # the private note never travels
     assert "private note" in dialog.withheld.text()
     assert "text of 1 interaction" in dialog.withheld.text()
@@ -340,12 +349,15 @@ def test_sharing_from_the_customer_360_with_a_preview(
 
     team = window.show_page("team")
     settle(qtbot, window)
-    assert ["Globex", "company", "subjects", "goes out at the next sync"] in rows(team.shared)
+    assert [r[:3] + r[4:] for r in rows(team.shared)] == [
+        ["Globex", "company", "subjects", "goes out at the next sync"]
+    ]
+    assert "with team “north”" in team.shared_with.text() and bob.role in team.shared_with.text()
+    team.tabs.setCurrentIndex(team.tabs.count() - 1)
+    shot(team, "team-shared.png", tmp_path)
     click(qtbot, team.sync_button)
     qtbot.waitUntil(lambda: not team.syncing and window.ctx.runner.is_idle(), timeout=20_000)
-    qtbot.waitUntil(
-        lambda: ["Globex", "company", "subjects", "on the team server"] in rows(team.shared)
-    )
+    qtbot.waitUntil(lambda: rows(team.shared)[0][-1] == "on the team server")
 
     window.open_entity("company", own["company"])
     settle(qtbot, window)

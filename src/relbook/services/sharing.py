@@ -222,7 +222,10 @@ class SharingService(Service):
             (marks,),
         ).fetchone()[0]
         if private:
-            out.append(f"{private} private note(s) stay on your laptop.")
+            out.append(
+                f"{_count(private, 'private note')} "
+                f"{'stays' if private == 1 else 'stay'} on your laptop."
+            )
         linked = db.execute(
             """SELECT count(DISTINCT l.interaction_id) FROM interaction_link l
                JOIN interaction i ON i.id = l.interaction_id
@@ -230,17 +233,23 @@ class SharingService(Service):
                  AND l.entity_id IN (SELECT value FROM json_each(?))""",
             (marks,),
         ).fetchone()[0]
+        interactions = _count(linked, "interaction")
         if linked and level == "nothing":
-            out.append(f"{linked} interaction(s) stay private (level: nothing).")
+            verb = "stays" if linked == 1 else "stay"
+            out.append(f"{interactions} {verb} private (interactions: nothing).")
         elif linked and level == "metadata":
-            out.append(f"Subjects and text of {linked} interaction(s) stay private.")
+            out.append(f"Subjects and text of {interactions} stay private.")
         elif linked and level == "subject":
-            out.append(f"The text of {linked} interaction(s) stays private.")
+            out.append(f"The text of {interactions} stays private.")
         out.append(
             "Tasks, tags, your keep-in-touch cadence, photos and where items came from never "
             "travel."
         )
         return out
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _refers_to(entity_type: str, data: dict[str, Any], target: str) -> bool:

@@ -8,7 +8,7 @@ just closes the record (the book already holds it).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from relbook.domain.clock import to_millis
@@ -61,11 +61,22 @@ _SELECT = """SELECT id, entity_type, entity_id, label, kind, field, mine, theirs
 
 
 def list_conflicts(book: Book, *, include_resolved: bool = False) -> list[Conflict]:
+    """Open (or all) conflicts, each labelled by what its row is called now (the label
+    stored with it is the name the row had when it was recorded)."""
     where = "" if include_resolved else " WHERE resolved_at IS NULL"
-    return [
-        _conflict(r)
-        for r in book.reader().execute(f"{_SELECT}{where} ORDER BY created_at DESC, id")
-    ]
+    db = book.reader()
+    out: list[Conflict] = []
+    for row in db.execute(f"{_SELECT}{where} ORDER BY created_at DESC, id").fetchall():
+        conflict = _conflict(row)
+        spec = SPECS.get(conflict.entity_type)
+        if spec is not None:
+            now = db.execute(
+                f"SELECT {spec.label_sql} FROM {spec.table} WHERE id = ?", (conflict.entity_id,)
+            ).fetchone()
+            if now is not None and now[0]:
+                conflict = replace(conflict, label=str(now[0])[:400])
+        out.append(conflict)
+    return out
 
 
 def resolve(book: Book, conflict_id: str, keep: str) -> Conflict:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from relbook.ui.fmt import ago
 from relbook.ui.qt import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from relbook.ui.team.sharing import field_label, noun, show_value
 from relbook.ui.widgets import EmptyState, button, chip, clear_layout, label
 
 if TYPE_CHECKING:
@@ -22,15 +23,24 @@ if TYPE_CHECKING:
     from relbook.ui.context import UiContext
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, entity_type: str = "", name: str = "") -> str:
     if value is None or value == "":
         return "(empty)"
+    if entity_type and name:
+        try:
+            return show_value(entity_type, name, value)
+        except (KeyError, StopIteration):
+            pass  # a field this version does not know: shown as it is
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_value(v)}" for k, v in sorted(value.items())) or "(nothing)"
+        parts = [f"{field_label(k)}: {_value(v, entity_type, k)}" for k, v in sorted(value.items())]
+        return ", ".join(parts) or "(nothing)"
     if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False)
     text = " ".join(str(value).split())
     return text if len(text) <= 120 else text[:119] + "…"
+
+
+KIND_CHIPS = {"deleted": "deleted by a teammate", "withdrawn": "no longer shared"}
 
 
 class ConflictsPanel(QWidget):
@@ -78,23 +88,28 @@ class ConflictsPanel(QWidget):
         body = QVBoxLayout(card)
         body.setContentsMargins(14, 10, 14, 10)
         head = QHBoxLayout()
-        head.addWidget(label(f"{c.entity_type} “{c.label}”", "h3"))
-        head.addWidget(chip(c.field if c.kind == "field" else c.kind, "warnchip"))
+        head.addWidget(label(f"{noun(c.entity_type).capitalize()} “{c.label}”", "h3"))
+        text = field_label(c.field) if c.kind == "field" else KIND_CHIPS.get(c.kind, c.kind)
+        head.addWidget(chip(text, "warnchip"))
         head.addStretch(1)
         head.addWidget(label(ago(_moment(c.created_at)), "small"))
         body.addLayout(head)
         who = who or "a teammate"
         actions: list[tuple[str, str, Callable[[], None]]] = []
         if c.kind == "field":
-            body.addWidget(label(f"Kept (from {who}): {_value(c.theirs)}", wrap=True))
-            body.addWidget(label(f"Yours: {_value(c.mine)}", "muted", wrap=True))
+            theirs, mine = (_value(v, c.entity_type, c.field) for v in (c.theirs, c.mine))
+            body.addWidget(label(f"Kept (from {who}): {theirs}", wrap=True))
+            body.addWidget(label(f"Yours: {mine}", "muted", wrap=True))
             actions = [
                 ("Keep mine", "keepMine", lambda: self.resolve(c.id, "mine")),
                 (f"Keep {who}'s", "keepTheirs", lambda: self.resolve(c.id, "theirs")),
             ]
         elif c.kind == "deleted":
             body.addWidget(
-                label(f"{who} deleted it while you had changes: {_value(c.mine)}", wrap=True)
+                label(
+                    f"{who} deleted it while you had changes: {_value(c.mine, c.entity_type)}",
+                    wrap=True,
+                )
             )
             actions = [
                 ("Restore with my changes", "keepMine", lambda: self.resolve(c.id, "mine")),
@@ -104,7 +119,7 @@ class ConflictsPanel(QWidget):
             body.addWidget(
                 label(
                     "Nobody shares it any more; your changes are kept as your private copy: "
-                    f"{_value(c.mine)}",
+                    f"{_value(c.mine, c.entity_type)}",
                     wrap=True,
                 )
             )

@@ -19,6 +19,7 @@ from relbook.ui.fmt import ago, money, plural, when
 from relbook.ui.pages import Command, Page
 from relbook.ui.qt import (
     QAbstractItemView,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLineEdit,
@@ -128,11 +129,22 @@ class TeamPage(Page):
         self.question.setObjectName("guardQuestion")
         q = QHBoxLayout(self.question)
         q.setContentsMargins(12, 8, 12, 8)
+        texts = QVBoxLayout()
         self.question_text = label("", wrap=True)
-        q.addWidget(self.question_text, 1)
-        anyway = button("Sync anyway", lambda: self.sync_now(confirm=True), kind="primary")
-        anyway.setObjectName("syncAnyway")
-        q.addWidget(anyway)
+        self.question_text.setObjectName("guardQuestionText")
+        texts.addWidget(self.question_text)
+        texts.addWidget(
+            label(
+                "Nothing has been sent or removed yet. “Sync anyway” goes ahead; until you "
+                "choose, automatic syncs wait.",
+                "muted",
+                wrap=True,
+            )
+        )
+        q.addLayout(texts, 1)
+        self.anyway = button("Sync anyway", lambda: self.sync_now(confirm=True), kind="primary")
+        self.anyway.setObjectName("syncAnyway")
+        q.addWidget(self.anyway)
         self.question.hide()
         self.status_card.body.addWidget(self.question)
         outer.addWidget(self.status_card)
@@ -155,13 +167,18 @@ class TeamPage(Page):
         self.dsn.setPlaceholderText("postgresql://you@team.example.com/relbook?sslmode=verify-full")
         self.read_dsn = QLineEdit()
         self.read_dsn.setObjectName("teamReadDsn")
-        self.read_dsn.setPlaceholderText("optional: a read replica for receiving")
+        self.read_dsn.setPlaceholderText("optional: a read replica to receive from")
         self.password = QLineEdit()
         self.password.setObjectName("teamPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("password")
-        for widget in (self.dsn, self.read_dsn, self.password):
-            self.connect_card.body.addWidget(widget)
+        self.password.setPlaceholderText("your role's password (goes to the keyring)")
+        form = QFormLayout()
+        form.setContentsMargins(0, 4, 0, 0)
+        form.setHorizontalSpacing(12)
+        form.addRow("Server address", self.dsn)
+        form.addRow("Read replica", self.read_dsn)
+        form.addRow("Password", self.password)
+        self.connect_card.body.addLayout(form)
         row = QHBoxLayout()
         connect = button("Connect", self.connect_server, kind="primary", icon_name="link")
         connect.setObjectName("teamConnectButton")
@@ -220,7 +237,10 @@ class TeamPage(Page):
         mine = QWidget()
         m = QVBoxLayout(mine)
         m.setContentsMargins(0, 8, 0, 0)
-        self.shared = _tree(["Item", "Kind", "Interactions", "State"], "teamShared")
+        self.shared_with = label("", "muted", wrap=True)
+        self.shared_with.setObjectName("sharedWith")
+        m.addWidget(self.shared_with)
+        self.shared = _tree(["Item", "Kind", "Interactions", "Shared", "State"], "teamShared")
         self.shared.itemDoubleClicked.connect(lambda item, _c: self.preview_selected())
         m.addWidget(self.shared, 1)
         row = QHBoxLayout()
@@ -289,38 +309,49 @@ class TeamPage(Page):
         self.sync_button.setEnabled(not self.syncing)
         self.busy.setVisible(self.syncing)
         if not s.connected:
-            self.status_chip.setText("not connected")
-            self.status_chip.setProperty("role", "warnchip")
+            self._chip("not connected", warn=True)
             self.status_text.setText("This book is not connected to a team server.")
             self.error_text.hide()
             self.question.hide()
             return
-        state = "syncing…" if self.syncing else ("error" if s.last_error else "connected")
-        self.status_chip.setText(state)
-        self.status_chip.setProperty("role", "warnchip" if s.last_error else "chip")
-        self.status_chip.style().unpolish(self.status_chip)
-        self.status_chip.style().polish(self.status_chip)
+        if self.syncing:
+            state = "syncing…"
+        elif s.pending_question:
+            state = "waiting for you"
+        else:
+            state = "error" if s.last_error else "connected"
+        self._chip(state, warn=bool(s.last_error or s.pending_question) and not self.syncing)
         last = (
             f"last sync {ago(s.last_sync_at)} (sent {s.last_pushed}, received {s.last_pulled})"
             if s.last_sync_at
             else "never synced"
         )
         lines = [
-            f"Team “{s.team_name}” on {s.server} as {s.role} · {s.tls}",
-            f"{last} · {plural(s.pending_changes, 'change')} waiting to be sent · "
+            f"Team “{s.team_name}” on {s.server} as {s.role}",
+            f"Connection: {s.tls} · password in: {s.password_where}",
+            f"{last.capitalize()} · {plural(s.pending_changes, 'change')} waiting to be sent · "
             f"you share {plural(s.shared_roots, 'item')} · "
-            f"{plural(s.team_rows, 'team row')} in your book · password: {s.password_where}",
+            f"{plural(s.team_rows, 'team row')} in your book",
         ]
         if s.open_conflicts:
             lines.append(f"{plural(s.open_conflicts, 'conflict')} to resolve (Conflicts tab).")
         self.status_text.setText("\n".join(lines))
-        if s.last_error and not s.pending_question:
+        # While a sync runs, the error and the guard's question belong to the attempt being
+        # made: they show again (or not) once it has finished.
+        if s.last_error and not s.pending_question and not self.syncing:
             self.error_text.setText(f"Last error ({when(s.last_error_at)}): {s.last_error}")
             self.error_text.show()
         else:
             self.error_text.hide()
         self.question_text.setText(s.pending_question)
-        self.question.setVisible(bool(s.pending_question))
+        self.question.setVisible(bool(s.pending_question) and not self.syncing)
+
+    def _chip(self, text: str, *, warn: bool) -> None:
+        self.status_chip.setText(text)
+        self.status_chip.setProperty("role", "warnchip" if warn else "chip")
+        self.status_chip.style().unpolish(self.status_chip)
+        self.status_chip.style().polish(self.status_chip)
+        self.status_chip.adjustSize()
 
     def _fill_accounts(self, data: TeamData) -> None:
         self.accounts.blockSignals(True)
@@ -387,7 +418,8 @@ class TeamPage(Page):
             if key not in stages:
                 stages.append(key)
         stages.sort()
-        columns = ["Rep", *[f"{s[2]}" for s in stages], "Total"]
+        several = len({s[0] for s in stages}) > 1  # then a stage says which pipeline
+        columns = ["Rep", *[f"{s[0]} · {s[2]}" if several else s[2] for s in stages], "Total"]
         self.pipeline.clear()
         self.pipeline.setColumnCount(len(columns))
         self.pipeline.setHeaderLabels(columns)
@@ -438,6 +470,11 @@ class TeamPage(Page):
         _fit(self.themes)
 
     def _fill_shared(self, data: TeamData) -> None:
+        names = ", ".join(sorted(data.members.values())) or "no one yet"
+        self.shared_with.setText(
+            f"Shared with team “{data.status.team_name}” — {names}. Everything else in your "
+            "book is private. Double-click an item to see what your team sees of it."
+        )
         self.shared.clear()
         for s in data.shared:
             item = QTreeWidgetItem(
@@ -445,6 +482,7 @@ class TeamPage(Page):
                     s.label,
                     s.entity_type,
                     SHORT.get(s.level, s.level),
+                    ago(s.shared_at),
                     "on the team server" if s.on_server else "goes out at the next sync",
                 ]
             )
@@ -452,6 +490,12 @@ class TeamPage(Page):
             self.shared.addTopLevelItem(item)
         if data.shared:
             self.shared.setCurrentItem(self.shared.topLevelItem(0))
+        else:
+            empty = QTreeWidgetItem(
+                ["You share nothing yet: use Share on a company, person or deal (its 360° view)"]
+            )
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.shared.addTopLevelItem(empty)
         _fit(self.shared)
 
     # ------------------------------------------------------------------ actions
@@ -461,7 +505,7 @@ class TeamPage(Page):
         self.syncing = True
         self.sync_button.setEnabled(False)
         self.busy.show()
-        self.status_chip.setText("syncing…")
+        self._chip("syncing…", warn=False)
         self.question.hide()
         team = self.ctx.services.team
         self.ctx.network(
@@ -488,8 +532,9 @@ class TeamPage(Page):
         return isinstance(error, UserError)
 
     def _auto_sync(self) -> None:
-        if self.data is not None and self.data.status.connected and not self.question.isVisible():
-            self.sync_now()
+        status = self.data.status if self.data is not None else None
+        if status is not None and status.connected and not status.pending_question:
+            self.sync_now()  # a guard's question waits for the rep: no automatic retry
 
     def connect_server(self) -> None:
         dsn, read_dsn = self.dsn.text().strip(), self.read_dsn.text().strip()

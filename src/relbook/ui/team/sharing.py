@@ -42,25 +42,78 @@ SHORT = {
     "full": "full text",
 }
 NOUNS = {
-    "company": "company",
-    "person": "person",
-    "deal": "deal",
-    "affiliation": "job",
-    "pipeline": "pipeline",
-    "stage": "stage",
-    "interaction": "interaction",
-    "note": "note",
-    "feedback": "feedback",
+    "company": ("company", "companies"),
+    "person": ("person", "people"),
+    "deal": ("deal", "deals"),
+    "affiliation": ("job", "jobs"),
+    "pipeline": ("pipeline", "pipelines"),
+    "stage": ("stage", "stages"),
+    "interaction": ("interaction", "interactions"),
+    "note": ("note", "notes"),
+    "feedback": ("feedback", "feedback"),
 }
+# What the preview and the conflicts call each travelling field (``team.spec``).
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name",
+    "display_name": "Name",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "current_value_minor": "Current value",
+    "potential_value_minor": "Potential value",
+    "amount_minor": "Amount",
+    "parent_id": "Parent company",
+    "company_id": "Company",
+    "person_id": "Person",
+    "deal_id": "Deal",
+    "pipeline_id": "Pipeline",
+    "stage_id": "Stage",
+    "interaction_id": "Interaction",
+    "note_id": "Note",
+    "custom": "Custom fields",
+    "emails": "E-mail addresses",
+    "phones": "Phone numbers",
+    "is_primary": "Main job",
+    "start_date": "Started",
+    "end_date": "Ended",
+    "stale_after_days": "Stale after (days)",
+    "expected_close": "Expected close",
+    "closed_at": "Closed",
+    "stage_entered_at": "In this stage since",
+    "occurred_at": "When",
+    "ends_at": "Ends",
+    "all_day": "All day",
+    "duration_minutes": "Duration (minutes)",
+    "links": "Linked to",
+    "body": "Text",
+    "attachments": "Attachment names",
+    "lost_reason": "Lost reason",
+    "won_reason": "Won reason",
+}
+
+
+def noun(entity_type: str, count: int = 1) -> str:
+    one, many = NOUNS.get(entity_type, (entity_type, entity_type))
+    return one if count == 1 else many
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def level_text(level: str | None) -> str:
     return "Private" if not level else f"Shared · {SHORT.get(level, level)}"
 
 
-def show_value(entity_type: str, name: str, value: Any) -> str:
-    """A field's value as the preview shows it (references as what they point at)."""
-    from relbook.team.spec import CHILDREN, REF, REF_LIST, SPECS
+def is_empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+def show_value(entity_type: str, name: str, value: Any, row: dict[str, Any] | None = None) -> str:
+    """A field's value as the rep reads it (money with its currency, moments as dates,
+    references as what they point at)."""
+    from relbook.domain.clock import from_millis
+    from relbook.team.spec import BOOL, CHILDREN, REF, REF_LIST, SPECS
+    from relbook.ui.fmt import money, when
 
     kind = SPECS[entity_type].field(name).kind
     if kind == REF:
@@ -70,10 +123,31 @@ def show_value(entity_type: str, name: str, value: Any) -> str:
     if kind == CHILDREN:
         items = [" ".join(str(x) for x in (v if isinstance(v, list) else [v]) if x) for v in value]
         return ", ".join(items) or "—"
-    if value is None or value in ("", {}):
+    if is_empty(value):
         return "—"
+    if kind == BOOL:
+        return "yes" if value else "no"
+    if name.endswith("_minor") and isinstance(value, int):
+        return money(value, str((row or {}).get("currency") or ""))
+    if name.endswith("_at") and isinstance(value, int):
+        return when(from_millis(value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
     text = " ".join(str(value).split())
     return text if len(text) <= 90 else text[:89] + "…"
+
+
+def travelling_summary(rows: Any) -> str:
+    """'1 company, 2 people and 3 interactions' for the rows of a preview."""
+    from relbook.team.spec import SPECS
+
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.entity_type] = counts.get(row.entity_type, 0) + 1
+    parts = [f"{counts[t]} {noun(t, counts[t])}" for t in SPECS if counts.get(t)]
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return parts[0] if parts else "nothing"
 
 
 @dataclass(frozen=True)
@@ -151,6 +225,9 @@ class SharingDialog(QDialog):
         row.addWidget(self.level, 1)
         layout.addLayout(row)
         layout.addWidget(label("What your team sees of this", "h3"))
+        self.summary = label("", "muted", wrap=True)
+        self.summary.setObjectName("shareSummary")
+        layout.addWidget(self.summary)
         self.tree = QTreeWidget()
         self.tree.setObjectName("sharePreview")
         self.tree.setColumnCount(2)
@@ -195,9 +272,10 @@ class SharingDialog(QDialog):
         self.current = loaded.level
         if loaded.connected:
             names = ", ".join(sorted(loaded.members.values())) or "no one yet"
+            count = len(loaded.members)
             self.who.setText(
-                f"Shared items go to team “{loaded.team_name}” at the next sync — "
-                f"{len(loaded.members)} rep(s): {names}."
+                f"Shared with team “{loaded.team_name}” ({count} rep{'s' if count != 1 else ''}:"
+                f" {names}). Changes reach them at the next sync."
             )
         else:
             self.who.setText(
@@ -230,22 +308,39 @@ class SharingDialog(QDialog):
     def _show_preview(self, preview: Any) -> None:
         self.preview = preview
         private = self.choice() is None
-        self.title.setText(f"{NOUNS.get(preview.entity_type, '')} “{preview.label}”".strip())
+        self.title.setText(f"{noun(preview.entity_type).capitalize()} “{preview.label}”")
         self.tree.clear()
         rows = [r for r in preview.rows if not private or r.source == "team"]
         for row in rows:
             origin = "from you" if row.source == "you" else "from a teammate"
-            top = QTreeWidgetItem(
-                [f"{NOUNS.get(row.entity_type, row.entity_type)} · {row.label}", origin]
-            )
+            top = QTreeWidgetItem([f"{noun(row.entity_type).capitalize()} · {row.label}", origin])
+            empty = 0
             for name, value in row.fields.items():
-                top.addChild(QTreeWidgetItem([name, show_value(row.entity_type, name, value)]))
+                if is_empty(value):
+                    empty += 1  # travels as empty: counted, not listed
+                    continue
+                text = show_value(row.entity_type, name, value, row.fields)
+                top.addChild(QTreeWidgetItem([field_label(name), text]))
+            if empty:
+                more = QTreeWidgetItem([f"{empty} empty field{'s' if empty != 1 else ''}", ""])
+                more.setForeground(0, self.palette().placeholderText())
+                top.addChild(more)
             self.tree.addTopLevelItem(top)
             top.setExpanded(row.entity_id == self.entity_id)
         if not rows:
             self.tree.addTopLevelItem(
                 QTreeWidgetItem(["Nothing: your team sees nothing of it", ""])
             )
+            self.summary.setText("Nothing of this is on the team server.")
+        else:
+            mine = [r for r in rows if r.source == "you"]
+            theirs = [r for r in rows if r.source == "team"]
+            parts = []
+            if mine:
+                parts.append(f"From your book: {travelling_summary(mine)}.")
+            if theirs:
+                parts.append(f"Shared by teammates: {travelling_summary(theirs)}.")
+            self.summary.setText(" ".join(parts))
         lines = list(preview.withheld)
         if private:
             lines = ["Nothing of this travels from your book: it stays private."]
