@@ -539,13 +539,9 @@ class _Writer:
         for moved in self._rows_by_id(sorted(ref_ids - set(by_id))):
             by_id[moved["id"]] = moved
 
-        # 3. linking for everything that will be written
-        context = linking.LinkContext(connection)
-        subjects = [p.subject for p in prepared.values()]
-        context.prepare(subjects)
-
-        new_rows: list[tuple[object, ...]] = []
-        new_prepared: list[tuple[str, _Prepared]] = []
+        # 3. linking for everything that will be written. Stored rows are known first so
+        # the context loads their exclusions ("not this one" must survive a replay).
+        rows: dict[str, dict[str, object] | None] = {}
         for key, entry in prepared.items():
             row: dict[str, object] | None = existing.get(key)
             if row is None:
@@ -553,9 +549,17 @@ class _Writer:
                     if loc in refs and refs[loc][0] in by_id:
                         row = by_id[refs[loc][0]]  # the source renamed its item (moved event)
                         break
-            entry_subject = entry.subject
             if row is not None:
-                entry.subject = _with_id(entry_subject, str(row["id"]))
+                entry.subject = _with_id(entry.subject, str(row["id"]))
+            rows[key] = row
+        context = linking.LinkContext(connection)
+        context.prepare([p.subject for p in prepared.values()])
+
+        new_rows: list[tuple[object, ...]] = []
+        new_prepared: list[tuple[str, _Prepared]] = []
+        # Oldest first: a reply sees the deal its parent inherited earlier in this batch.
+        for key, entry in sorted(prepared.items(), key=lambda pair: pair[1].item.occurred_at):
+            row = rows[key]
             entry.linked = context.decide(entry.subject)
             if row is None:
                 interaction_id = new_id()

@@ -341,9 +341,7 @@ class LinkContext:
                 if not is_list_host(host):
                     linked.unknown.append(Unknown(address, party.name, registrable_domain(host)))
         if not bulk:
-            for deal_id, title, thread_subject, source_id in self._deals_of_thread(subject):
-                if source_id == subject.interaction_id:
-                    continue
+            for deal_id, title, thread_subject, _source_id in self._deals_of_thread(subject):
                 shown = f"“{thread_subject[:60]}”" if thread_subject else "this thread"
                 why = (
                     f"another occurrence of {shown} is linked to deal “{title}”"
@@ -352,7 +350,31 @@ class LinkContext:
                 )
                 add(LinkDecision("deal", deal_id, "auto", why))
         linked.links = list(chosen.values())
+        self._remember_deals(subject, linked.links)
         return linked
+
+    def _remember_deals(self, subject: LinkSubject, decisions: Sequence[LinkDecision]) -> None:
+        """Later subjects of the same batch that name this one (a reply, another
+        occurrence) inherit the deals just decided for it, as if it were stored."""
+        deals = [d for d in decisions if d.entity_type == "deal"]
+        if not deals:
+            return
+        me = _self_id(subject)
+        for key in {subject.natural_key, subject.thread_key}:
+            entries = self._thread_deals.get(key or "")
+            if entries is None:
+                continue  # no subject of this batch names it
+            for decision in deals:
+                title = self._names.get(decision.entity_id) or self._deal_title(decision.entity_id)
+                entries.append((decision.entity_id, title, subject.subject, me))
+
+    def _deal_title(self, deal_id: str) -> str:
+        for entries in self._thread_deals.values():
+            for entry in entries:
+                if entry[0] == deal_id:
+                    return entry[1]
+        row = self.connection.execute("SELECT title FROM deal WHERE id = ?", (deal_id,)).fetchone()
+        return str(row[0]) if row else ""
 
     def _rule_hit(
         self, rule: _Rule, subject: LinkSubject, parties: list[tuple[str, Party]]
@@ -385,10 +407,11 @@ class LinkContext:
     def _deals_of_thread(self, subject: LinkSubject) -> list[tuple[str, str, str, str]]:
         seen: set[str] = set()
         found: list[tuple[str, str, str, str]] = []
+        me = _self_id(subject)
         for key in _thread_keys(subject):
             for entry in self._thread_deals.get(key, []):
                 deal_id = entry[0]
-                if deal_id not in seen and entry[3] != subject.interaction_id:
+                if deal_id not in seen and entry[3] != me:
                     seen.add(deal_id)
                     found.append(entry)
         return found
@@ -403,6 +426,11 @@ class LinkContext:
                 return "internal"
             return "outbound"
         return "inbound"
+
+
+def _self_id(subject: LinkSubject) -> str:
+    """The subject's interaction id, or a stand-in for one not stored yet."""
+    return subject.interaction_id or f"new:{subject.natural_key or id(subject)}"
 
 
 def _parties(subject: LinkSubject) -> list[Party]:

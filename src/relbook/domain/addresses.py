@@ -146,7 +146,7 @@ LIST_DOMAINS: frozenset[str] = frozenset(
 _NO_REPLY = re.compile(
     r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|mailer[-_.]daemon|postmaster|"
     r"bounces?|notifications?|notify|newsletter|news|alerts?|automailer|auto[-_.]?confirm|"
-    r"info[-_.]?noreply|system|daemon|listserv|majordomo)([+-_.].*)?$",
+    r"info[-_.]?noreply|system|daemon|listserv|majordomo)([-+_.].*)?$",
     re.IGNORECASE,
 )
 

@@ -215,8 +215,9 @@ class ReviewService(Service):
         addresses = [
             r[0]
             for r in self.db.execute(
-                "SELECT address FROM review_item WHERE domain = ? OR address LIKE ?",
-                (domain, f"%@{domain}"),
+                """SELECT address FROM review_item
+                   WHERE domain = ? OR address LIKE ? OR address LIKE ?""",
+                (domain, f"%@{domain}", f"%@%.{domain}"),
             )
         ]
         self._set_status(addresses, "ignored")
