@@ -90,6 +90,15 @@ def test_add_rep_creates_a_plain_login_role(team_db: TeamDb) -> None:
         conn.execute(f'CREATE ROLE "{team_db.prefix}_boss" LOGIN BYPASSRLS')
     with pytest.raises(TeamError, match="BYPASSRLS"):
         provision.add_rep(team_db.admin_dsn, "north", f"{team_db.prefix}_boss")
+    with team_db.admin() as conn:
+        conn.execute(f'CREATE ROLE "{team_db.prefix}_hr" LOGIN CREATEROLE')
+        conn.execute(f'CREATE ROLE "{team_db.prefix}_helper" LOGIN IN ROLE "{team_db.prefix}_hr"')
+    for role in ("hr", "helper"):
+        with pytest.raises(TeamError, match="cannot be a rep"):
+            provision.add_rep(team_db.admin_dsn, "north", f"{team_db.prefix}_{role}")
+    with team_db.admin() as conn:
+        reps = [r[0] for r in conn.execute("SELECT role_name::text FROM relbook.rep")]
+    assert reps == [f"{team_db.prefix}_dana"]  # the refused roles did not become reps
 
 
 def test_provisioning_needs_a_superuser(team_db: TeamDb) -> None:
@@ -118,6 +127,23 @@ def test_the_client_refuses_roles_that_bypass_rls(
         )
         conn.execute(f"CREATE ROLE \"{team_db.prefix}_audit\" LOGIN PASSWORD 'audit' BYPASSRLS")
         conn.execute(f"CREATE ROLE \"{team_db.prefix}_guest\" LOGIN PASSWORD 'guest'")
+        # CREATEROLE could grant itself the owner role (PostgreSQL 15); a member of a
+        # BYPASSRLS role can SET ROLE to it.
+        conn.execute(f"CREATE ROLE \"{team_db.prefix}_hr\" LOGIN PASSWORD 'hr' CREATEROLE")
+        conn.execute(f'CREATE ROLE "{team_db.prefix}_auditors" NOLOGIN BYPASSRLS')
+        conn.execute(
+            f"CREATE ROLE \"{team_db.prefix}_intern\" LOGIN PASSWORD 'intern' "
+            f'IN ROLE "{team_db.prefix}_auditors", "{team_db.reps}"'
+        )
+        conn.execute(
+            "INSERT INTO relbook.rep (role_name, team_id) SELECT %s, id FROM relbook.team",
+            (f"{team_db.prefix}_intern",),
+        )
+    with pytest.raises(UnsafeRole, match="CREATEROLE"):
+        services.team.connect(team_db.rep_dsn(f"{team_db.prefix}_hr"), "hr")
+    with pytest.raises(UnsafeRole, match=f"can act as {team_db.prefix}_auditors") as refused:
+        services.team.connect(team_db.rep_dsn(f"{team_db.prefix}_intern"), "intern")
+    assert "BYPASSRLS" in refused.value.message
     with pytest.raises(UnsafeRole, match="owner"):
         services.team.connect(team_db.rep_dsn(f"{team_db.prefix}_ops"), "ops")
     with pytest.raises(UnsafeRole, match="BYPASSRLS"):

@@ -144,6 +144,9 @@ class RoleCheck:
     bypass_rls: bool
     owner_of: tuple[str, ...]  # owners of relbook tables this role is (or can become)
     unprotected: tuple[str, ...]  # relbook tables without ENABLE + FORCE row-level security
+    create_role: bool = False  # may grant itself the owner role (PostgreSQL 15 and older)
+    # Other roles it can become (SET ROLE) that are superusers, BYPASSRLS or CREATEROLE.
+    powerful: tuple[str, ...] = ()
 
     def problems(self) -> list[str]:
         found: list[str] = []
@@ -151,6 +154,15 @@ class RoleCheck:
             found.append(f"{self.role} is a superuser (superusers bypass row-level security)")
         if self.bypass_rls:
             found.append(f"{self.role} has BYPASSRLS")
+        if self.create_role:
+            found.append(
+                f"{self.role} has CREATEROLE (it could make itself a member of the tables' owner)"
+            )
+        if self.powerful:
+            found.append(
+                f"{self.role} can act as {', '.join(self.powerful)} (a superuser, BYPASSRLS or "
+                "CREATEROLE role)"
+            )
         if self.owner_of:
             owners = ", ".join(self.owner_of)
             found.append(f"{self.role} owns the team tables or can act as their owner ({owners})")
@@ -175,11 +187,20 @@ def check_role(connection: Any) -> RoleCheck:
                             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                             WHERE n.nspname = %(schema)s AND c.relkind = 'r'
                               AND NOT (c.relrowsecurity AND c.relforcerowsecurity)),
+                           '{}'),
+                  r.rolcreaterole,
+                  coalesce((SELECT array_agg(o.rolname::text ORDER BY o.rolname)
+                            FROM pg_catalog.pg_roles o
+                            WHERE o.rolname <> current_user
+                              AND (o.rolsuper OR o.rolbypassrls OR o.rolcreaterole)
+                              AND pg_catalog.pg_has_role(current_user, o.oid, 'MEMBER')),
                            '{}')
            FROM pg_catalog.pg_roles r WHERE r.rolname = current_user""",
         {"schema": SCHEMA},
     ).fetchone()
-    return RoleCheck(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]))
+    return RoleCheck(
+        row[0], row[1], row[2], tuple(row[3]), tuple(row[4]), bool(row[5]), tuple(row[6])
+    )
 
 
 @dataclass(frozen=True)
@@ -213,7 +234,7 @@ def _open_rep_session(connection: Any, endpoint: Endpoint) -> RepSession:
         raise UnsafeRole(
             "Relbook refuses to sync as this role: " + "; ".join(problems) + ".",
             "Connect with a rep's own login role (relbook team add-rep creates one); it must "
-            "not be a superuser, have BYPASSRLS, or own the team tables.",
+            "not be a superuser, have BYPASSRLS or CREATEROLE, or own the team tables.",
         )
     if not usable:
         raise NotARep(

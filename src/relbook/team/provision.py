@@ -71,13 +71,24 @@ def _admin(dsn: str) -> Any:
 
 def _role(connection: Any, name: str) -> dict[str, Any] | None:
     row = connection.execute(
-        """SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_catalog.pg_roles
-           WHERE rolname = %s""",
-        (name,),
+        """SELECT rolcanlogin, rolsuper, rolbypassrls, rolcreaterole,
+                  coalesce((SELECT array_agg(o.rolname::text ORDER BY o.rolname)
+                            FROM pg_catalog.pg_roles o
+                            WHERE o.rolname <> %s
+                              AND (o.rolsuper OR o.rolbypassrls OR o.rolcreaterole)
+                              AND pg_catalog.pg_has_role(%s, o.oid, 'MEMBER')), '{}')
+           FROM pg_catalog.pg_roles WHERE rolname = %s""",
+        (name, name, name),
     ).fetchone()
     if row is None:
         return None
-    return {"login": row[0], "super": row[1], "bypass": row[2]}
+    return {
+        "login": row[0],
+        "super": row[1],
+        "bypass": row[2],
+        "createrole": row[3],
+        "powerful": tuple(row[4]),
+    }
 
 
 def _ensure_group_role(connection: Any, name: str, what: str) -> None:
@@ -89,10 +100,17 @@ def _ensure_group_role(connection: Any, name: str, what: str) -> None:
             ).format(sql.Identifier(name))
         )
         return
-    if found["login"] or found["super"] or found["bypass"]:
+    if found["login"] or found["super"] or found["bypass"] or found["createrole"]:
         raise TeamError(
-            f"The {what} role {name} exists and can log in or bypass row-level security.",
-            f"Choose another {what} name, or make it NOLOGIN NOSUPERUSER NOBYPASSRLS.",
+            f"The {what} role {name} exists and can log in, create roles or bypass row-level "
+            "security.",
+            f"Choose another {what} name, or make it NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE.",
+        )
+    if found["powerful"]:
+        raise TeamError(
+            f"The {what} role {name} exists and can act as {', '.join(found['powerful'])}, "
+            "which can bypass row-level security.",
+            f"Choose another {what} name, or revoke those memberships.",
         )
 
 
@@ -301,10 +319,17 @@ def add_rep(
                 member = connection.execute(
                     "SELECT pg_has_role(%s, %s, 'MEMBER')", (role, owner)
                 ).fetchone()[0]
-                if found["super"] or found["bypass"] or member:
+                if (
+                    found["super"]
+                    or found["bypass"]
+                    or found["createrole"]
+                    or found["powerful"]
+                    or member
+                ):
                     raise TeamError(
-                        f"The role {role} exists and is a superuser, has BYPASSRLS or can act as "
-                        "the owner; it cannot be a rep.",
+                        f"The role {role} exists and is a superuser, has BYPASSRLS or "
+                        "CREATEROLE, or can act as such a role or as the owner; it cannot be a "
+                        "rep.",
                         "Choose another name for the rep's role.",
                     )
                 connection.execute(
