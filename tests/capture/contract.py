@@ -2,19 +2,21 @@
 
 How a backend plugs in (IMAP, CalDAV, EWS, …)::
 
-    from tests.capture.contract import SourceContract
+    from tests.capture.contract import CursorStateContract
 
-    class TestImapSourceContract(SourceContract):
+    class TestImapSourceContract(CursorStateContract):
         @pytest.fixture
-        def harness(self, dovecot) -> Iterator[SourceHarness]:
-            yield ImapHarness(dovecot)      # implements SourceHarness below
+        def harness(self, dovecot) -> Iterator[CursorHarness]:
+            yield ImapHarness(dovecot)      # implements CursorHarness below
 
 Every ``test_*`` method of ``SourceContract`` then runs against that backend: the raw
 source behaviour (full listing, incremental pages after a cursor, deletes, cursors that
-survive a restart, ``CursorInvalid``, per-item errors) and the same source driven through
+survive a restart, per-item errors) and the same source driven through
 ``capture.ingest.sync_source`` into a real book (stored once, replays idempotent, deletes
-followed, a re-list sweeps only after it is complete). The tests only use the harness
-and the ``services`` fixture of ``tests/conftest.py``.
+followed). ``CursorStateContract`` adds what a server with sync state owes: a refused
+cursor raises ``CursorInvalid`` and the re-list sweeps only after it is complete. The
+tests only use the harness and the ``services`` fixture of ``tests/conftest.py``; nothing
+in the contract skips.
 
 Sources that can only resend everything (an .ics URL) may answer an incremental request
 with a complete re-listing (``restarts_listing=True`` … ``listing_complete=True``)
@@ -52,16 +54,20 @@ class SourceHarness(Protocol):
         """Remove the item from the server."""
         ...
 
-    def add_broken(self) -> bool:
-        """Put an item the source cannot read on the server; False if the backend can't."""
+    def add_broken(self) -> None:
+        """Put an item the source cannot read on the server."""
         ...
 
     def build(self) -> Source:
         """A new source object for the server (as after an app restart)."""
         ...
 
-    def invalidate_cursor(self) -> bool:
-        """Make the server refuse every cursor issued so far; False if it has none."""
+
+class CursorHarness(SourceHarness, Protocol):
+    """A backend whose server keeps sync state (UIDVALIDITY, sync tokens, sync states)."""
+
+    def invalidate_cursor(self) -> None:
+        """Make the server refuse every cursor issued so far (it lost its sync state)."""
         ...
 
 
@@ -188,23 +194,11 @@ class SourceContract:
         resumed = drain(harness.build(), harness.scope, first.cursor)
         assert new in resumed.upserted
 
-    def test_an_invalidated_cursor_raises_cursor_invalid(self, harness: SourceHarness) -> None:
-        keys = {harness.add("One"), harness.add("Two")}
-        first = drain(harness.build(), harness.scope, None)
-        if not harness.invalidate_cursor():
-            pytest.skip("this source keeps no server-side cursor state")
-        with pytest.raises(CursorInvalid):
-            drain(harness.build(), harness.scope, first.cursor)
-        relisted = drain(harness.build(), harness.scope, None)
-        assert set(relisted.upserted) == keys
-        assert relisted.complete
-
     def test_an_unreadable_item_is_reported_and_the_rest_goes_on(
         self, harness: SourceHarness
     ) -> None:
         good = harness.add("Readable")
-        if not harness.add_broken():
-            pytest.skip("this backend cannot store an unreadable item")
+        harness.add_broken()
         listed = drain(harness.build(), harness.scope, None)
         assert good in listed.upserted
         assert len(listed.errors) == 1
@@ -269,26 +263,41 @@ class SourceContract:
         self._sync(services, harness)
         assert set(live_subjects(services)) == {kept}
 
-    def test_an_invalid_cursor_relists_and_sweeps_only_what_the_listing_lacked(
-        self, harness: SourceHarness, services: Services
-    ) -> None:
-        keys = [harness.add(f"Series {n}") for n in range(3)]
-        self._sync(services, harness)
-        harness.delete(keys[1])
-        if not harness.invalidate_cursor():
-            pytest.skip("this source keeps no server-side cursor state")
-        report = self._sync(services, harness)
-        assert getattr(report, "relisted", None)
-        assert set(live_subjects(services)) == {keys[0], keys[2]}
-        assert interaction_count(services) == 3  # the swept one is a tombstone, not a copy
-
     def test_sync_reports_unreadable_items_and_stores_the_rest(
         self, harness: SourceHarness, services: Services
     ) -> None:
         good = harness.add("Fine")
-        if not harness.add_broken():
-            pytest.skip("this backend cannot store an unreadable item")
+        harness.add_broken()
         report = self._sync(services, harness)
         assert set(live_subjects(services)) == {good}
         problems = getattr(report, "problems", [])
         assert len(problems) == 1 and str(problems[0])
+
+
+class CursorStateContract(SourceContract):
+    """What a source whose server keeps sync state adds to the contract: a refused cursor
+    raises ``CursorInvalid``, and ingest answers it with a full re-list that sweeps only
+    after it is complete. Sources without server state (an .ics URL re-sends the whole
+    calendar each time) pass ``SourceContract`` alone."""
+
+    def test_an_invalidated_cursor_raises_cursor_invalid(self, harness: CursorHarness) -> None:
+        keys = {harness.add("One"), harness.add("Two")}
+        first = drain(harness.build(), harness.scope, None)
+        harness.invalidate_cursor()
+        with pytest.raises(CursorInvalid):
+            drain(harness.build(), harness.scope, first.cursor)
+        relisted = drain(harness.build(), harness.scope, None)
+        assert set(relisted.upserted) == keys
+        assert relisted.complete
+
+    def test_an_invalid_cursor_relists_and_sweeps_only_what_the_listing_lacked(
+        self, harness: CursorHarness, services: Services
+    ) -> None:
+        keys = [harness.add(f"Series {n}") for n in range(3)]
+        self._sync(services, harness)
+        harness.delete(keys[1])
+        harness.invalidate_cursor()
+        report = self._sync(services, harness)
+        assert getattr(report, "relisted", None)
+        assert set(live_subjects(services)) == {keys[0], keys[2]}
+        assert interaction_count(services) == 3  # the swept one is a tombstone, not a copy

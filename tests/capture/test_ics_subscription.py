@@ -141,15 +141,11 @@ class IcsHarness:
     def delete(self, natural_key: str) -> None:
         self.server.remove(natural_key.removeprefix("ical:"))
 
-    def add_broken(self) -> bool:
+    def add_broken(self) -> None:
         self.server.put("broken@test.example", "UID:broken@test.example\r\nSUMMARY:No start")
-        return True
 
     def build(self) -> IcsUrlSource:
         return IcsUrlSource("acct-ics", self.server.url, clock=FixedClock(NOW))
-
-    def invalidate_cursor(self) -> bool:
-        return False  # a published calendar keeps no sync state: nothing to invalidate
 
 
 class TestIcsSubscriptionContract(SourceContract):
@@ -167,6 +163,18 @@ def test_an_unchanged_calendar_costs_one_conditional_request(server: CalendarSer
     assert again.changes == []
     assert server.requests[-1]["if-none-match"] == '"v1"'
     assert "if-modified-since" in server.requests[-1]
+
+
+def test_a_published_calendar_keeps_no_sync_state_so_any_cursor_means_a_full_download(
+    server: CalendarServer,
+) -> None:
+    # What IMAP/EWS/CalDAV answer with CursorInvalid has no equivalent here: a cursor
+    # the source cannot read (an older app version's, a damaged row) costs a download.
+    server.put("a@x", event("a@x", "Review"))
+    source = IcsUrlSource("acct", server.url, clock=FixedClock(NOW))
+    for cursor in ("not json", "[1, 2]", '{"etag": 5}'):
+        again = drain(source, "calendar", cursor)
+        assert again.relisting and set(again.upserted) == {"ical:a@x"}
 
 
 def test_without_validators_the_same_bytes_mean_no_changes(server: CalendarServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.capture.contract import SourceContract
+from tests.capture.contract import CursorStateContract
 from tests.conftest import NOW
 
 from relbook.capture.sources.base import CapturedItem, Party
@@ -47,21 +47,19 @@ class MemoryHarness:
     def delete(self, natural_key: str) -> None:
         self.server.delete(self.scope, self._locator[natural_key])
 
-    def add_broken(self) -> bool:
+    def add_broken(self) -> None:
         self.server.break_item(
             self.scope, "uid-broken", "message 99: the MIME structure is cut off"
         )
-        return True
 
     def build(self) -> MemorySource:
         return self.server
 
-    def invalidate_cursor(self) -> bool:
+    def invalidate_cursor(self) -> None:
         self.server.invalidate_cursors()
-        return True
 
 
-class TestMemorySourceContract(SourceContract):
+class TestMemorySourceContract(CursorStateContract):
     @pytest.fixture
     def harness(self) -> MemoryHarness:
         return MemoryHarness()

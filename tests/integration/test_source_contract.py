@@ -14,7 +14,7 @@ import pytest
 from relbook.capture.sources.caldav import CalDavSettings, CalDavSource
 from relbook.capture.sources.ews import INBOX, EwsSettings, EwsSource
 from relbook.capture.sources.imap import ImapSettings, ImapSource
-from tests.capture.contract import SourceContract
+from tests.capture.contract import CursorStateContract
 from tests.conftest import NOW
 
 from .fake_ews import FakeExchange
@@ -61,9 +61,8 @@ class ImapHarness:
     def delete(self, natural_key: str) -> None:
         self.server.expunge(self.scope, self._uids_of(natural_key))
 
-    def add_broken(self) -> bool:
+    def add_broken(self) -> None:
         self.server.append(self.scope, [NOT_MAIL])
-        return True
 
     def build(self) -> ImapSource:
         source = ImapSource(
@@ -83,9 +82,8 @@ class ImapHarness:
         self._built.append(source)
         return source
 
-    def invalidate_cursor(self) -> bool:
+    def invalidate_cursor(self) -> None:
         self.server.reset_uidvalidity(self.scope)
-        return True
 
     def close(self) -> None:
         for source in self._built:
@@ -117,9 +115,8 @@ class EwsHarness:
     def delete(self, natural_key: str) -> None:
         self.server.delete_item(self._ids.pop(natural_key))
 
-    def add_broken(self) -> bool:
+    def add_broken(self) -> None:
         self.server.add_message("inbox", NOT_MAIL, headers=[])
-        return True
 
     def build(self) -> EwsSource:
         from exchangelib import FailFast
@@ -135,9 +132,8 @@ class EwsHarness:
         self._built.append(source)
         return source
 
-    def invalidate_cursor(self) -> bool:
+    def invalidate_cursor(self) -> None:
         self.server.invalidate_sync_states()
-        return True
 
     def close(self) -> None:
         for source in self._built:
@@ -190,7 +186,7 @@ class CalDavHarness:
     def delete(self, natural_key: str) -> None:
         self.calendar.get_event_by_uid(natural_key.removeprefix("ical:")).delete()
 
-    def add_broken(self) -> bool:
+    def add_broken(self) -> None:
         # Radicale refuses (and skips) a VEVENT without a start; a series whose only
         # occurrence is excluded is valid iCalendar, yet no meeting can be made of it.
         broken = (
@@ -201,7 +197,6 @@ class CalDavHarness:
             "END:VEVENT\r\nEND:VCALENDAR\r\n"
         )
         self.calendar.add_event(broken)
-        return True
 
     def build(self) -> CalDavSource:
         from relbook.domain.clock import FixedClock
@@ -216,14 +211,14 @@ class CalDavHarness:
         self._built.append(source)
         return source
 
-    def invalidate_cursor(self) -> bool:
+    def invalidate_cursor(self) -> None:
         # Radicale's sync state (issued tokens, item histories) lives in its cache; a
         # server that lost it (restored from a backup) refuses every old token with
         # DAV:valid-sync-token, as RFC 6578 asks.
         caches = list(Path(self.server.root).rglob(".Radicale.cache"))
         for folder in caches:
             shutil.rmtree(folder)
-        return bool(caches)
+        assert caches, "Radicale keeps no cache to lose"
 
     def close(self) -> None:
         for source in self._built:
@@ -231,7 +226,7 @@ class CalDavHarness:
         self.client.close()
 
 
-class TestImapSourceContract(SourceContract):
+class TestImapSourceContract(CursorStateContract):
     @pytest.fixture
     def harness(self, dovecot: Dovecot) -> Iterator[ImapHarness]:
         harness = ImapHarness(dovecot)
@@ -239,7 +234,7 @@ class TestImapSourceContract(SourceContract):
         harness.close()
 
 
-class TestEwsSourceContract(SourceContract):
+class TestEwsSourceContract(CursorStateContract):
     @pytest.fixture
     def harness(self, fake_ews: FakeExchange) -> Iterator[EwsHarness]:
         harness = EwsHarness(fake_ews)
@@ -247,7 +242,7 @@ class TestEwsSourceContract(SourceContract):
         harness.close()
 
 
-class TestCalDavSourceContract(SourceContract):
+class TestCalDavSourceContract(CursorStateContract):
     @pytest.fixture
     def harness(self, radicale: Radicale) -> Iterator[Any]:
         harness = CalDavHarness(radicale)
