@@ -401,3 +401,36 @@ def test_team_view_reads_what_was_shared(team_db: TeamDb, make_client: MakeClien
     assert (theme.topic, theme.subject, theme.mentions) == ("price", "Widget", 2)
     assert theme.reps == tuple(sorted((alice.role, bob.role)))
     assert set(theme.companies) == {"Acme", "Globex"}
+
+
+def test_sharing_one_person_or_one_deal_sends_only_that(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
+    team_db.init()
+    alice, bob = make_client("alice"), make_client("bob")
+    ids = account(alice.services)
+    alice.services.sharing.share("person", ids["person"], "nothing")
+    alice.services.sharing.share("deal", ids["deal"], "metadata")
+    alice.sync()
+
+    items = server_items(team_db.admin_dsn)
+    kinds = sorted({key[0] for key in items})
+    assert kinds == ["deal", "person", "pipeline", "stage"]  # the deal brings its stages
+    person = items[("person", ids["person"])]["data"]
+    assert person["display_name"] == "Ann Acme" and person["company_id"] is None
+    assert items[("deal", ids["deal"])]["data"]["company_id"] is None  # the company is private
+    assert ("interaction", ids["call"]) not in items  # level "nothing": no interactions
+
+    bob.sync()
+    assert bob.services.people.detail(ids["person"]).company_name in (None, "")
+    assert bob.services.deals.detail(ids["deal"]).title == "Acme renewal"
+    assert not local_live(bob.services, "company", ids["company"])
+    assert not local_live(bob.services, "interaction", ids["call"])
+
+    # Sharing the company later fills in the references the team could not see before.
+    alice.services.sharing.share("company", ids["company"], "metadata")
+    alice.sync()
+    bob.sync()
+    assert bob.services.people.detail(ids["person"]).company_name == "Acme"
+    assert bob.services.deals.detail(ids["deal"]).company_id == ids["company"]
+    assert local_live(bob.services, "interaction", ids["call"])  # the company's level

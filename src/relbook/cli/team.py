@@ -70,6 +70,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
     sync = actions.add_parser("sync", help="send your changes and receive the team's now")
     sync.add_argument("--yes", action="store_true", help="confirm a large delete the guard stopped")
+    sync.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password on stdin (for a machine without a keyring)",
+    )
     add_book_option(sync)
 
     for name, text in (
@@ -186,7 +191,12 @@ def _status(services: Services, _args: argparse.Namespace) -> int:
 
 
 def _sync(services: Services, args: argparse.Namespace) -> int:
-    report = services.team.sync(confirm=args.yes)
+    password = None
+    if args.password_stdin or services.team.password_needed():
+        # No keyring (or nothing in it): ask now, for this sync only. Without an answer
+        # libpq may still find one (PGPASSWORD, ~/.pgpass) or log in with a certificate.
+        password = _password(args.password_stdin, "Password of your team server role: ")
+    report = services.team.sync(confirm=args.yes, password=password)
     say(f"Sent {report.pushed} change(s), received {report.pulled}.")
     if report.refused or report.conflicts:
         say(

@@ -287,9 +287,15 @@ class TeamService(Service):
         )
 
     # --------------------------------------------------------------------- sync
-    def sync(self, *, confirm: bool = False) -> SyncReport:
+    def password_needed(self) -> bool:
+        """True when no password is kept for the server (no keyring, or none stored):
+        the caller asks the rep, unless libpq finds one itself (~/.pgpass, a certificate)."""
+        return self._link() is not None and not self.secrets.get(SECRET_ID)
+
+    def sync(self, *, confirm: bool = False, password: str | None = None) -> SyncReport:
         """Push and pull now (call off the UI thread). Raises a ``UserError`` saying why
-        it could not (unreachable, refused role, a guard waiting for ``confirm``)."""
+        it could not (unreachable, refused role, a guard waiting for ``confirm``).
+        ``password``: for this sync only (a machine without a keyring)."""
         from relbook.team import sync as team_sync
 
         link = self._link()
@@ -298,7 +304,7 @@ class TeamService(Service):
         with self._sync_lock:
             self._mark_attempt()
             try:
-                report = self._sync(link, confirm, team_sync)
+                report = self._sync(link, confirm, team_sync, password)
             except GuardTripped as error:
                 self._mark_failure(str(error), question=error.message)
                 raise
@@ -311,9 +317,11 @@ class TeamService(Service):
         self.services.changes.publish(CHANGED_KINDS, reason="team sync")
         return report
 
-    def _sync(self, link: dict[str, Any], confirm: bool, team_sync: Any) -> SyncReport:
+    def _sync(
+        self, link: dict[str, Any], confirm: bool, team_sync: Any, password: str | None
+    ) -> SyncReport:
         report: SyncReport
-        password = self.secrets.get(SECRET_ID)
+        password = password or self.secrets.get(SECRET_ID)
         endpoint = team_connect.parse_dsn(link["dsn"])
         connection = team_connect.connect(link["dsn"], password)
         read_connection = None
