@@ -187,3 +187,25 @@ def test_the_scatter_quadrants_are_the_cluster_rules(
             if cluster in ("rethink", "nurture"):
                 assert not big
     assert seen == len(segments.points)
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_an_empty_book_says_what_would_fill_each_chart_and_list(
+    qtbot: object, ui_ctx: object
+) -> None:
+    from relbook.ui.insights.page import ChartPanel, InsightsPage
+
+    page = InsightsPage(ui_ctx)  # type: ignore[arg-type]
+    qtbot.addWidget(page)  # type: ignore[attr-defined]
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitUntil(page.is_loaded, timeout=10_000)  # type: ignore[attr-defined]
+    panels = [page.tabs.widget(i) for i in range(1, page.tabs.count())]
+    assert all(isinstance(p, ChartPanel) and p.is_empty() for p in panels)
+    assert "No open deals" in page.pipeline_panel.empty.body.text()  # type: ignore[union-attr]
+    assert "Mark as feedback" in page.feedback_panel.empty.body.text()  # type: ignore[union-attr]
+    lists = page.relationships
+    for index in range(5):
+        lists.show_list(index)
+        assert lists.stack.currentWidget() is lists.empty
+        assert not lists.why_button.isEnabled()

@@ -112,8 +112,10 @@ def bar_chart(
     stacked: bool = False,
     horizontal: bool = False,
     integer: bool = False,
+    colours: Sequence[QColor] = (),
 ) -> QChart:
-    """Grouped (or stacked) bars: one QBarSet per (name, values)."""
+    """Grouped (or stacked) bars: one QBarSet per (name, values), in ``colours`` or the
+    palette's."""
     chart = new_chart(title)
     if horizontal:
         series = QHorizontalStackedBarSeries() if stacked else QHorizontalBarSeries()
@@ -124,14 +126,17 @@ def bar_chart(
     for index, (name, values) in enumerate(sets):
         bar_set = QBarSet(name)
         bar_set.append([float(v) for v in values])
-        bar_set.setColor(colour(index))
-        bar_set.setBorderColor(colour(index))
+        tint = colours[index] if index < len(colours) else colour(index)
+        bar_set.setColor(tint)
+        bar_set.setBorderColor(tint)
         series.append(bar_set)
         for i, v in enumerate(values):
             totals[i] += float(v)
         top = max(top, *[float(v) for v in values]) if values else top
     if stacked:
         top = max(totals) if totals else 0.0
+    if len(categories) <= 3:  # a lone bar should not fill the whole plot
+        series.setBarWidth(0.35)
     chart.addSeries(series)
     categories_axis = QBarCategoryAxis()
     categories_axis.append(list(categories))

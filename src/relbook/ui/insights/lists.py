@@ -30,11 +30,12 @@ from relbook.ui.qt import (
     QModelIndex,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     Qt,
     QVBoxLayout,
     QWidget,
 )
-from relbook.ui.widgets import button, label
+from relbook.ui.widgets import EmptyState, button, label
 
 if TYPE_CHECKING:
     from relbook.services.context import Services
@@ -72,6 +73,27 @@ NOTES = (
     "open deals and the account's value.",
     "People on deals lost in the last 180 days, with no cadence and no open deal: keep "
     "them warm with the proposed cadence instead of dropping them, or dismiss it.",
+)
+
+
+EMPTY = (
+    (
+        "Nobody to contact right now",
+        "People show here when their keep-in-touch cadence is due, when they go quiet for "
+        "longer than their own rhythm, or when a deal of theirs sits in its stage too long.",
+    ),
+    (
+        "Nobody is due",
+        "Give a person a keep-in-touch cadence (in their editor), or let Relbook learn one "
+        "from your rhythm with them once you have been in touch on three days.",
+    ),
+    ("Nobody is going cold", "Everyone you are in touch with is within their own rhythm."),
+    ("No company is going cold", "Every account is within its own rhythm."),
+    (
+        "No lost deals to follow up",
+        "When a deal is lost, its people are proposed a keep-warm cadence here instead of "
+        "being dropped.",
+    ),
 )
 
 
@@ -157,14 +179,15 @@ class RelationshipsPanel(QWidget):
             "Keep warm", self.accept_selected, icon_name="check", kind="primary"
         )
         self.dismiss_button = button("Dismiss", self.dismiss_selected, icon_name="close")
-        for widget in (
+        self.action_buttons = (
             self.why_button,
             self.open_button,
             self.cadence_button,
             self.snooze_button,
             self.accept_button,
             self.dismiss_button,
-        ):
+        )
+        for widget in self.action_buttons:
             actions.addWidget(widget)
         actions.addStretch(1)
         actions.addWidget(
@@ -182,7 +205,10 @@ class RelationshipsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        layout.addWidget(self.table, 1)
+        self.stack = QStackedWidget()  # the list, or what it would hold
+        self.stack.addWidget(self.table)
+        self.empty: EmptyState | None = None
+        layout.addWidget(self.stack, 1)
         self.detail = label("", wrap=True, selectable=True)
         self.detail.setObjectName("entryDetail")
         layout.addWidget(self.detail)
@@ -247,6 +273,19 @@ class RelationshipsPanel(QWidget):
         self.rows = rows
         self.model.set_table(table)
         self.detail.setText("Select an entry to read its reasons; Why? shows the arithmetic.")
+        self.detail.setVisible(bool(rows))
+        for widget in self.action_buttons:
+            widget.setEnabled(bool(rows))
+        if self.empty is not None:
+            self.stack.removeWidget(self.empty)
+            self.empty.deleteLater()
+            self.empty = None
+        if not rows:
+            self.empty = EmptyState("sparkle", *EMPTY[index])
+            self.stack.addWidget(self.empty)
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.table)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         for column in range(len(table.columns)):  # long reasons: the tooltip has them all

@@ -49,7 +49,7 @@ from relbook.ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from relbook.ui.widgets import button, label
+from relbook.ui.widgets import EmptyState, button, label
 
 if TYPE_CHECKING:
     from PySide6.QtCharts import QChart
@@ -154,9 +154,12 @@ class ChartPanel(QWidget):
         layout.addLayout(bar)
         self.stack = QStackedWidget()
         self.view = chart_view(new_chart())
+        self.chart_page = QStackedWidget()  # the chart, or what to do when it has no data
+        self.chart_page.addWidget(self.view)
+        self.empty: EmptyState | None = None
         self.model = TableModel()
         self.table = table_view(self.model)
-        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.chart_page)
         self.stack.addWidget(self.table)
         layout.addWidget(self.stack, 1)
         note = label(explanation, "small", wrap=True)
@@ -166,7 +169,9 @@ class ChartPanel(QWidget):
         self.stack.setCurrentIndex(index)
         (self.table_button if index else self.chart_button).setChecked(True)
 
-    def set_content(self, chart: QChart, table: Table, summary: str = "") -> None:
+    def set_content(self, chart: QChart, table: Table, summary: str = "", empty: str = "") -> None:
+        """Show a chart and its table; ``empty`` (what would fill the chart) replaces a
+        chart that has nothing to draw."""
         old = self.view.chart()
         self.view.setChart(chart)
         if old is not None and old is not chart:
@@ -174,6 +179,19 @@ class ChartPanel(QWidget):
         self.model.set_table(table)
         self.table.resizeColumnsToContents()
         self.summary.setText(summary)
+        if self.empty is not None:
+            self.chart_page.removeWidget(self.empty)
+            self.empty.deleteLater()
+            self.empty = None
+        if empty:
+            self.empty = EmptyState("insights", "Nothing to chart yet", empty)
+            self.chart_page.addWidget(self.empty)
+            self.chart_page.setCurrentWidget(self.empty)
+        else:
+            self.chart_page.setCurrentWidget(self.view)
+
+    def is_empty(self) -> bool:
+        return self.empty is not None
 
 
 class InsightsPage(Page):
@@ -228,9 +246,15 @@ class InsightsPage(Page):
             "Open deals by the month of their expected close; weighted = amount × "
             "probability. Deals whose expected close has passed are 'overdue'."
         )
+        self.winloss_box = QComboBox()
+        self.winloss_box.addItem("By reason", "reason")
+        self.winloss_box.addItem("By competitor", "competitor")
+        self.winloss_box.activated.connect(lambda _i: self._redraw_winloss())
         self.winloss_panel = ChartPanel(
             "Deals closed in the period, by the reason given when they were won or lost, "
-            "and by the competitors listed on them."
+            "and by the competitors listed on them (the table holds both; competitors also "
+            "count the open deals they are in).",
+            [self.winloss_box],
         )
         self.cluster_box = QComboBox()
         for cluster in Cluster:
@@ -426,7 +450,15 @@ class InsightsPage(Page):
             f"{money(p.weighted_minor, cur, compact=True)} · {stuck} stuck · win rate "
             f"{_pct(p.win_rate) or '—'} ({p.won_count} won, {p.lost_count} lost)"
         )
-        self.pipeline_panel.set_content(chart, table, summary)
+        self.pipeline_panel.set_content(
+            chart,
+            table,
+            summary,
+            ""
+            if any(s.deal_count for s in open_stages)
+            else "No open deals in this pipeline. Deals you add show here by stage, with "
+            "their weighted amount and how long they have sat there.",
+        )
 
     def _show_forecast(self, data: InsightsData) -> None:
         p, cur = data.pipeline, data.currency
@@ -455,24 +487,57 @@ class InsightsPage(Page):
             )
         ahead = sum(f.weighted_minor for f in months if f.month[:1].isdigit())
         self.forecast_panel.set_content(
-            chart, table, f"Weighted forecast ahead: {money(ahead, cur, compact=True)}"
+            chart,
+            table,
+            f"Weighted forecast ahead: {money(ahead, cur, compact=True)}",
+            ""
+            if any(f.deal_count for f in months)
+            else "No open deals to forecast. Give deals an expected close date and they "
+            "show here by month, weighted by their probability.",
         )
 
-    def _show_winloss(self, data: InsightsData) -> None:
-        p, cur = data.pipeline, data.currency
-        reasons = list(p.by_reason)[:12]
+    def _winloss_chart(self, data: InsightsData) -> tuple[QChart, str]:
+        """The chart for the chosen grouping, and what to say when it has nothing."""
+        p = data.pipeline
+        by = self.winloss_box.currentData() or "reason"
+        rows = [
+            r
+            for r in (p.by_reason if by == "reason" else p.by_competitor)
+            if r.won_count + r.lost_count
+        ][:12]
+        empty = ""
+        if not rows:
+            empty = (
+                "No deals won or lost in the period. When you close a deal, say why: the "
+                "reasons add up here."
+                if by == "reason"
+                else "No deal closed in the period lists a competitor. Name competitors on "
+                "your deals to see whom you win and lose against."
+            )
         chart = bar_chart(
-            "Closed deals by reason",
-            [r.key[:40] for r in reversed(reasons)],
+            f"Closed deals by {by}",
+            [r.key[:40] for r in reversed(rows)],
             [
-                ("Won", [r.won_count for r in reversed(reasons)]),
-                ("Lost", [r.lost_count for r in reversed(reasons)]),
+                ("Won", [r.won_count for r in reversed(rows)]),
+                ("Lost", [r.lost_count for r in reversed(rows)]),
             ],
             value_title="deals",
             stacked=True,
             horizontal=True,
             integer=True,
+            colours=[colour(5), colour(3)],  # won green, lost red
         )
+        return chart, empty
+
+    def _redraw_winloss(self) -> None:
+        if self.data is not None:
+            panel = self.winloss_panel
+            chart, empty = self._winloss_chart(self.data)
+            panel.set_content(chart, panel.model.table, panel.summary.text(), empty)
+
+    def _show_winloss(self, data: InsightsData) -> None:
+        p, cur = data.pipeline, data.currency
+        chart, empty = self._winloss_chart(data)
         table = Table(
             [
                 Column("By"),
@@ -510,7 +575,7 @@ class InsightsPage(Page):
             f"{p.won_count} won ({money(p.won_minor, cur, compact=True)}) · {p.lost_count} lost "
             f"({money(p.lost_minor, cur, compact=True)}) since {when(p.since)}"
         )
-        self.winloss_panel.set_content(chart, table, summary)
+        self.winloss_panel.set_content(chart, table, summary, empty)
 
     def _show_segments(self, data: InsightsData) -> None:
         seg, cur = data.segments, data.currency
@@ -593,7 +658,15 @@ class InsightsPage(Page):
             table.colours[(row, 1)] = tint
         counts = seg.counts()
         summary = " · ".join(f"{c.value.capitalize()} {counts[c]}" for c in Cluster)
-        self.segment_panel.set_content(chart, table, summary)
+        self.segment_panel.set_content(
+            chart,
+            table,
+            summary,
+            ""
+            if seg.points
+            else "No company has a current or potential value or any touches in the period "
+            "yet. Give accounts their values to see where effort and value diverge.",
+        )
         self.segment_panel.setToolTip(
             "\n".join(f"{c.value.capitalize()}: {CLUSTER_ADVICE[c]}" for c in Cluster)
         )
@@ -666,7 +739,15 @@ class InsightsPage(Page):
         summary = f"{total} pieces of feedback, {negative} negative"
         if top:
             summary += f" · most mentioned: {top.topic} {top.subject}".rstrip()
-        self.feedback_panel.set_content(chart, table, summary)
+        self.feedback_panel.set_content(
+            chart,
+            table,
+            summary,
+            ""
+            if themes.themes
+            else "No feedback in the period. Select what a customer said in a message or a "
+            "note and choose Mark as feedback; themes build up here month by month.",
+        )
 
     def _show_competitors(self, data: InsightsData) -> None:
         rows, cur = data.competitors[:10], data.currency
@@ -729,7 +810,13 @@ class InsightsPage(Page):
             )
         lost = sum(r.lost_to for r in data.competitors)
         self.competitor_panel.set_content(
-            chart, table, f"{len(data.competitors)} competitors · {lost} deals lost to them"
+            chart,
+            table,
+            f"{len(data.competitors)} competitors · {lost} deals lost to them",
+            ""
+            if data.competitors
+            else "No competitors yet. Name them on your deals, or mark what customers say "
+            "about them as competitor feedback.",
         )
 
     def _show_heat(self, data: InsightsData) -> None:
@@ -761,7 +848,13 @@ class InsightsPage(Page):
                     table.colours[(row, c + 1)] = tint
         busiest = heat.rows[0].name if heat.rows else "—"
         self.heat_panel.set_content(
-            chart, table, f"{len(heat.rows)} busiest accounts · most active: {busiest}"
+            chart,
+            table,
+            f"{len(heat.rows)} busiest accounts · most active: {busiest}",
+            ""
+            if heat.rows
+            else "No touches with any company in the period. Mail, meetings and calls "
+            "with their people show here per month.",
         )
 
     # -------------------------------------------------------------- actions
