@@ -25,7 +25,7 @@ class SearchQuery:
     words: tuple[str, ...]  # plain words, for highlighting and ranking
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
@@ -73,6 +73,6 @@ def build_query(text: str) -> SearchQuery | None:
     if not parts:
         lone = _terms(text)
         if len(lone) == 1 and lone[0]:
-            return SearchQuery(f'"{lone[0]}"', (_fold(lone[0]),))
+            return SearchQuery(f'"{lone[0]}"', (fold(lone[0]),))
         return None
-    return SearchQuery(" AND ".join(parts), tuple(_fold(w) for w in words))
+    return SearchQuery(" AND ".join(parts), tuple(fold(w) for w in words))

@@ -2,26 +2,35 @@
 
 Recency first, ranked second: each kind fetches its newest matching candidates with an
 index walk (``ORDER BY rowid DESC LIMIT k`` — for interactions the rowid is the
-time-ordered ``seq``), then ranks those few by bm25 and what the book knows (a name that
-starts with the query, how often you talk to them). Ranking every match of a two-letter
-prefix across a million messages would cost seconds; this costs milliseconds.
+time-ordered ``seq``), then ranks those few in Python by what the book knows (a name that
+starts with the query, how often you talk to them, the words in a message's subject).
+
+FTS5's ``bm25()`` is not used: its IDF counts every match of each term in the whole
+index, whatever the LIMIT — seconds for a common prefix across a million messages
+(benchmark, issue 7). What the shown hits need besides (an e-mail address, a sender, a
+snippet) is read for those few rows only.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from relbook.domain.clock import from_millis
 from relbook.domain.names import comparison_key
-from relbook.domain.search_query import SearchQuery, build_query
+from relbook.domain.search_query import SearchQuery, build_query, fold
 from relbook.services.base import Service
 
-CANDIDATES = 200
+CANDIDATES = 50
 INTERACTION_CANDIDATES = 50
 KINDS = ("person", "company", "deal", "interaction", "note")
+SNIPPET_TOKENS = 12
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Before the first match: room for the snippet's few words of context.
+_BEFORE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,63 @@ def _starts(words: tuple[str, ...], name_key: str) -> float:
     return 1.0 if all(any(n.startswith(w) for n in name_words) for w in words) else 0.0
 
 
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Where a word of the query starts (the words are folded prefixes)."""
+    alternatives = sorted({re.escape(w) for w in words if w}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
+def snippet(
+    text: str,
+    words: tuple[str, ...],
+    size: int = SNIPPET_TOKENS,
+    pattern: re.Pattern[str] | None = None,
+) -> str:
+    """About ``size`` words of ``text`` from a little before the first query word, each
+    match in [brackets], with … where text was cut (like FTS5's snippet()).
+
+    ``words`` are folded (lower case, no accents) and match as prefixes (``pattern``:
+    ``_words_pattern(words)``, when the caller has it). Only the few words shown are
+    tokenised, so a long message costs no more than a short one.
+    """
+    if not text:
+        return ""
+    pattern = pattern or _words_pattern(words)
+    found = pattern.search(text) if pattern is not None else None
+    if found is None and pattern is not None and not text.isascii():
+        # An accented spelling ("Zoë" for "zoe"): find it token by token (rare).
+        found = next((t for t in _TOKEN.finditer(text) if pattern.match(fold(t.group()))), None)
+    first = found.start() if found is not None else 0
+    low = max(0, first - _BEFORE_CHARS)
+    before: list[re.Match[str]] = []
+    shown: list[re.Match[str]] = []
+    for token in _TOKEN.finditer(text, low):
+        if token.start() < first:
+            if not (token.start() == low and low > 0):  # not a word cut in half
+                before = [*before[-2:], token]
+        else:
+            shown.append(token)
+            if len(before) + len(shown) >= size:
+                break
+    shown = [*before, *shown][:size]
+    if not shown:
+        return ""
+    prefixes = tuple(w for w in words if w)
+    parts = ["…" if _TOKEN.search(text, 0, shown[0].start()) else ""]
+    cursor = shown[0].start()
+    for token in shown:
+        word = token.group()
+        folded = word.lower() if word.isascii() else fold(word)
+        parts.append(text[cursor : token.start()])
+        parts.append(f"[{word}]" if prefixes and folded.startswith(prefixes) else word)
+        cursor = token.end()
+    if _TOKEN.search(text, cursor):
+        parts.append("…")
+    return " ".join("".join(parts).split())
+
+
 class SearchService(Service):
     def query(
         self, text: str, *, limit_per_kind: int = 8, kinds: tuple[str, ...] = KINDS
@@ -86,108 +152,167 @@ class SearchService(Service):
         self, db: sqlite3.Connection, q: SearchQuery, limit: int
     ) -> tuple[list[SearchHit], bool]:
         rows = db.execute(
-            """SELECT p.id, p.display_name, p.name_key, p.title, coalesce(c.name, ''),
-                      p.touch_count, p.last_touch_at, m.score,
-                      (SELECT address FROM person_email WHERE person_id = p.id ORDER BY position LIMIT 1)
-               FROM (SELECT rowid AS rid, bm25(fts_person, 10.0, 6.0, 3.0, 2.0, 1.0) AS score
-                     FROM fts_person WHERE fts_person MATCH ? ORDER BY rowid DESC LIMIT ?) m
-               JOIN person p ON p.rowid = m.rid LEFT JOIN company c ON c.id = p.company_id""",
+            """SELECT p.rowid, p.display_name, p.name_key, p.touch_count
+               FROM (SELECT rowid AS rid FROM fts_person WHERE fts_person MATCH ?
+                     ORDER BY rowid DESC LIMIT ?) m
+               JOIN person p ON p.rowid = m.rid""",
             (q.fts, CANDIDATES + 1),
         ).fetchall()
-        scored = []
-        for r in rows[:CANDIDATES]:
-            score = _starts(q.words, r[2]) * 10 - r[7] + math.log1p(r[5])
-            subtitle = " · ".join(x for x in (r[3], r[4]) if x) or (r[8] or "")
-            when = None if r[6] is None else from_millis(r[6])
-            scored.append(SearchHit("person", r[0], r[1], subtitle, r[8] or "", when, score))
-        scored.sort(key=lambda h: -h.score)
-        return scored[:limit], len(rows) > limit
+        ranked = sorted(
+            rows[:CANDIDATES],
+            key=lambda r: _starts(q.words, r[2]) * 10 + math.log1p(r[3]),
+            reverse=True,
+        )[:limit]
+        if not ranked:
+            return [], False
+        shown = {
+            r[0]: r
+            for r in db.execute(
+                f"""SELECT p.rowid, p.id, p.title, coalesce(c.name, ''), p.last_touch_at,
+                           (SELECT address FROM person_email WHERE person_id = p.id
+                            ORDER BY position LIMIT 1)
+                    FROM person p LEFT JOIN company c ON c.id = p.company_id
+                    WHERE p.rowid IN ({",".join("?" * len(ranked))})""",
+                [r[0] for r in ranked],
+            )
+        }
+        hits = []
+        for position, (rowid, name, _key, _touches) in enumerate(ranked):
+            _rid, person_id, title, company, last_touch, email = shown[rowid]
+            subtitle = " · ".join(x for x in (title, company) if x) or (email or "")
+            when = None if last_touch is None else from_millis(last_touch)
+            hits.append(
+                SearchHit("person", person_id, name, subtitle, email or "", when, -position)
+            )
+        return hits, len(rows) > limit
 
     def _company(
         self, db: sqlite3.Connection, q: SearchQuery, limit: int
     ) -> tuple[list[SearchHit], bool]:
         rows = db.execute(
-            """SELECT c.id, c.name, c.name_key, c.industry, c.people_count, c.touch_count,
-                      c.last_touch_at, m.score,
-                      (SELECT domain FROM company_domain WHERE company_id = c.id ORDER BY position LIMIT 1)
-               FROM (SELECT rowid AS rid, bm25(fts_company, 10.0, 5.0, 1.0) AS score
-                     FROM fts_company WHERE fts_company MATCH ? ORDER BY rowid DESC LIMIT ?) m
+            """SELECT c.rowid, c.name, c.name_key, c.touch_count
+               FROM (SELECT rowid AS rid FROM fts_company WHERE fts_company MATCH ?
+                     ORDER BY rowid DESC LIMIT ?) m
                JOIN company c ON c.rowid = m.rid""",
             (q.fts, CANDIDATES + 1),
         ).fetchall()
-        scored = []
-        for r in rows[:CANDIDATES]:
-            score = _starts(q.words, r[2]) * 10 - r[7] + math.log1p(r[5])
-            people = f"{r[4]} people" if r[4] else ""
-            subtitle = " · ".join(x for x in (r[8] or "", r[3], people) if x)
-            when = None if r[6] is None else from_millis(r[6])
-            scored.append(SearchHit("company", r[0], r[1], subtitle, "", when, score))
-        scored.sort(key=lambda h: -h.score)
-        return scored[:limit], len(rows) > limit
+        ranked = sorted(
+            rows[:CANDIDATES],
+            key=lambda r: _starts(q.words, r[2]) * 10 + math.log1p(r[3]),
+            reverse=True,
+        )[:limit]
+        if not ranked:
+            return [], False
+        shown = {
+            r[0]: r
+            for r in db.execute(
+                f"""SELECT c.rowid, c.id, c.industry, c.people_count, c.last_touch_at,
+                           (SELECT domain FROM company_domain WHERE company_id = c.id
+                            ORDER BY position LIMIT 1)
+                    FROM company c WHERE c.rowid IN ({",".join("?" * len(ranked))})""",
+                [r[0] for r in ranked],
+            )
+        }
+        hits = []
+        for position, (rowid, name, _key, _touches) in enumerate(ranked):
+            _rid, company_id, industry, people_count, last_touch, domain = shown[rowid]
+            people = f"{people_count} people" if people_count else ""
+            subtitle = " · ".join(x for x in (domain or "", industry, people) if x)
+            when = None if last_touch is None else from_millis(last_touch)
+            hits.append(SearchHit("company", company_id, name, subtitle, "", when, -position))
+        return hits, len(rows) > limit
 
     def _deal(
         self, db: sqlite3.Connection, q: SearchQuery, limit: int
     ) -> tuple[list[SearchHit], bool]:
         rows = db.execute(
-            """SELECT d.id, d.title, coalesce(c.name, ''), s.name, d.status, d.updated_at, m.score
-               FROM (SELECT rowid AS rid, bm25(fts_deal, 10.0, 4.0, 1.0) AS score
-                     FROM fts_deal WHERE fts_deal MATCH ? ORDER BY rowid DESC LIMIT ?) m
-               JOIN deal d ON d.rowid = m.rid JOIN stage s ON s.id = d.stage_id
-               LEFT JOIN company c ON c.id = d.company_id""",
+            """SELECT d.rowid, d.title, d.status
+               FROM (SELECT rowid AS rid FROM fts_deal WHERE fts_deal MATCH ?
+                     ORDER BY rowid DESC LIMIT ?) m
+               JOIN deal d ON d.rowid = m.rid""",
             (q.fts, CANDIDATES + 1),
         ).fetchall()
-        scored = []
-        for r in rows[:CANDIDATES]:
-            open_bonus = 2.0 if r[4] == "open" else 0.0
-            score = _starts(q.words, comparison_key(r[1])) * 10 - r[6] + open_bonus
-            subtitle = " · ".join(x for x in (r[2], r[3] if r[4] == "open" else r[4]) if x)
-            scored.append(SearchHit("deal", r[0], r[1], subtitle, "", from_millis(r[5]), score))
-        scored.sort(key=lambda h: -h.score)
-        return scored[:limit], len(rows) > limit
+        ranked = sorted(
+            rows[:CANDIDATES],
+            key=lambda r: _starts(q.words, comparison_key(r[1])) * 10 + (r[2] == "open") * 2.0,
+            reverse=True,
+        )[:limit]
+        if not ranked:
+            return [], False
+        shown = {
+            r[0]: r
+            for r in db.execute(
+                f"""SELECT d.rowid, d.id, coalesce(c.name, ''), s.name, d.updated_at
+                    FROM deal d JOIN stage s ON s.id = d.stage_id
+                    LEFT JOIN company c ON c.id = d.company_id
+                    WHERE d.rowid IN ({",".join("?" * len(ranked))})""",
+                [r[0] for r in ranked],
+            )
+        }
+        hits = []
+        for position, (rowid, title, status) in enumerate(ranked):
+            _rid, deal_id, company, stage, updated_at = shown[rowid]
+            subtitle = " · ".join(x for x in (company, stage if status == "open" else status) if x)
+            hits.append(
+                SearchHit("deal", deal_id, title, subtitle, "", from_millis(updated_at), -position)
+            )
+        return hits, len(rows) > limit
 
     def _interaction(
         self, db: sqlite3.Connection, q: SearchQuery, limit: int
     ) -> tuple[list[SearchHit], bool]:
         # Newest first: the seq rowid is time-ordered, so this stops after k matches.
-        candidates = db.execute(
-            """SELECT rowid, bm25(fts_interaction, 4.0, 1.0) FROM fts_interaction
-               WHERE fts_interaction MATCH ? ORDER BY rowid DESC LIMIT ?""",
+        rows = db.execute(
+            """SELECT i.seq, i.subject, i.occurred_at
+               FROM (SELECT rowid AS rid FROM fts_interaction WHERE fts_interaction MATCH ?
+                     ORDER BY rowid DESC LIMIT ?) m
+               JOIN interaction i ON i.seq = m.rid""",
             (q.fts, INTERACTION_CANDIDATES + 1),
         ).fetchall()
-        if not candidates:
+        if not rows:
             return [], False
-        more = len(candidates) > INTERACTION_CANDIDATES
-        candidates = candidates[:INTERACTION_CANDIDATES]
-        newest = candidates[0][0]
-        # Ranked second pass: relevance, gently decayed by age (~ one point per 90 days).
-        ranked = sorted(
-            candidates,
-            key=lambda c: c[1] + (newest - c[0]) / (1024 * 1000 * 86400 * 90),
-        )[:limit]
-        seqs = [c[0] for c in ranked]
-        marks = ",".join("?" * len(seqs))
-        rows = {
+        more = len(rows) > INTERACTION_CANDIDATES
+        # Ranked second pass over these few: the query's words in the subject first,
+        # gently decayed by age (a point per 90 days); the newest first among equals.
+        pattern = _words_pattern(q.words)
+        newest: int = rows[0][2]
+
+        def rank(r: tuple[int, str, int]) -> float:
+            subject = r[1] or ""
+            if pattern is None or not subject:
+                in_subject = 0
+            else:
+                found = pattern.findall(subject if subject.isascii() else fold(subject))
+                in_subject = len(found)
+            return 2.0 * in_subject / (in_subject + 1.2) - (newest - r[2]) / (86_400_000 * 90)
+
+        ranked = sorted(rows[:INTERACTION_CANDIDATES], key=rank, reverse=True)[:limit]
+        seqs = [r[0] for r in ranked]
+        shown = {
             r[0]: r
             for r in db.execute(
-                f"""SELECT i.seq, i.id, i.kind, i.subject, i.occurred_at, i.direction,
+                f"""SELECT i.seq, i.id, i.kind,
                            (SELECT coalesce(nullif(name, ''), address) FROM interaction_participant
                             WHERE interaction_id = i.id AND role IN ('from', 'organizer') LIMIT 1),
-                           snippet(fts_interaction, 1, '[', ']', '…', 12)
-                    FROM fts_interaction f JOIN interaction i ON i.seq = f.rowid
-                    WHERE fts_interaction MATCH ? AND f.rowid IN ({marks})""",
-                (q.fts, *seqs),
+                           i.body
+                    FROM interaction i WHERE i.seq IN ({",".join("?" * len(seqs))})""",
+                seqs,
             )
         }
         hits = []
-        for position, seq in enumerate(seqs):
-            r = rows.get(seq)
-            if r is None:
-                continue
-            when = from_millis(r[4])
-            subtitle = " · ".join(x for x in (r[2], r[6] or "", f"{when:%Y-%m-%d}") if x)
+        for position, (seq, subject, occurred_at) in enumerate(ranked):
+            _seq, interaction_id, kind, sender, body = shown[seq]
+            when = from_millis(occurred_at)
+            subtitle = " · ".join(x for x in (kind, sender or "", f"{when:%Y-%m-%d}") if x)
             hits.append(
                 SearchHit(
-                    "interaction", r[1], r[3] or f"({r[2]})", subtitle, r[7] or "", when, -position
+                    "interaction",
+                    interaction_id,
+                    subject or f"({kind})",
+                    subtitle,
+                    snippet(body or "", q.words, pattern=pattern),
+                    when,
+                    -position,
                 )
             )
         return hits, more
