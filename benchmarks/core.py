@@ -124,12 +124,17 @@ def _figure(value: float | None, unit: str) -> str:
     if unit in ("msg/s", "B"):
         return f"{value:,.0f} {unit}"
     if unit == "MB":
-        return f"{value:,.0f} MB"
+        return f"{value:,.0f} MB" if value >= 100 else f"{value:.2f} MB"
     if unit == "ms":
         return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit == "s":
         return f"{value:.2f} s"
     return f"{value:,.2f} {unit}".strip()
+
+
+def _one_line(text: str, width: int = 90) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def verdict(row: Row) -> str:
@@ -152,7 +157,7 @@ def table(results: Results, markdown: bool = False) -> str:
                 _figure(row.baseline, row.unit) if row.baseline is not None else "",
                 f"{ratio:.2f}×" if ratio is not None else "",
                 row.target,
-                verdict(row) + (f" ({row.note})" if row.skipped and row.note else ""),
+                verdict(row) + (f" ({_one_line(row.note)})" if row.skipped and row.note else ""),
             )
         )
     if markdown:

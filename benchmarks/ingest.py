@@ -173,13 +173,13 @@ class ImapServer:
         self.server.append("INBOX", messages)
         self.user, self.password = next(iter(self.server.users.items()))
 
-    def add_account(self, services: Services) -> str:
+    def add_account(self, services: Services, name: str = "Benchmark mail") -> str:
         from relbook.credentials import SessionSecretStore
         from relbook.services.accounts import AccountDraft
 
         services.secrets = SessionSecretStore("benchmark")
         draft = AccountDraft(
-            kind="imap", name="Benchmark mail", host="127.0.0.1", port=self.server.port,
+            kind="imap", name=name, host="127.0.0.1", port=self.server.port,
             security="plain", allow_plaintext=True, username=self.user,
             password=self.password, privacy="full", include_sent=False,
         )  # fmt: skip

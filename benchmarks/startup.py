@@ -3,13 +3,15 @@
 Both run as fresh processes (offscreen), alternately, several times; each reports the
 time since its own process started (Linux /proc, so interpreter start counts) when its
 first page is on screen. The app's probe is ``RELBOOK_STARTUP_REPORT=1`` (``ui.main``).
-Peak RSS is the child's ``ru_maxrss`` from ``wait4``.
+Peak RSS is the child's ``ru_maxrss`` from ``wait4``. Children run from compiled bytecode
+(``qt_env``), like an installed app.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,30 +78,45 @@ def run_probe(args: list[str], env: dict[str, str], timeout: float = 120) -> Pro
 
 
 def qt_env(home: Path) -> dict[str, str]:
+    """A child's environment: offscreen, its own Relbook home, and compiled bytecode.
+
+    An installed app runs from compiled bytecode (pip and PyInstaller compile it); a
+    checkout with PYTHONDONTWRITEBYTECODE would compile every module at each start. The
+    children write their bytecode under ``home`` instead (the warm-up run compiles it).
+    """
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         QT_QPA_PLATFORM="offscreen",
         RELBOOK_HOME=str(home),
-        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONPYCACHEPREFIX=str(home / "pycache"),
         QT_LOGGING_RULES="*.debug=false;qt.qpa.*=false",
     )
     env.pop("RELBOOK_BOOK", None)
     return env
 
 
-def run(book: Path, results: Results, *, runs: int) -> None:
+def _probes(book: Path, runs: int) -> tuple[list[Probe], list[Probe]]:
     home = Path(tempfile.mkdtemp(prefix="relbook-bench-home-"))
-    env = qt_env(home)
-    app_env = {**env, "RELBOOK_STARTUP_REPORT": "1"}
-    app_args = [sys.executable, "-m", "relbook", "--book", str(book)]
-    bare_args = [sys.executable, "-c", BARE_WINDOW]
-    run_probe(bare_args, env)  # warm the page cache for Qt's libraries
-    run_probe(app_args, app_env)
-    app: list[Probe] = []
-    bare: list[Probe] = []
-    for _ in range(runs):
-        app.append(run_probe(app_args, app_env))
-        bare.append(run_probe(bare_args, env))
+    try:
+        env = qt_env(home)
+        app_env = {**env, "RELBOOK_STARTUP_REPORT": "1"}
+        app_args = [sys.executable, "-m", "relbook", "--book", str(book)]
+        bare_args = [sys.executable, "-c", BARE_WINDOW]
+        run_probe(bare_args, env)  # warm: the page cache for Qt's libraries, bytecode
+        run_probe(app_args, app_env)
+        app: list[Probe] = []
+        bare: list[Probe] = []
+        for _ in range(runs):
+            app.append(run_probe(app_args, app_env))
+            bare.append(run_probe(bare_args, env))
+        return app, bare
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(book: Path, results: Results, *, runs: int) -> None:
+    app, bare = _probes(book, runs)
     app_s = [p.seconds for p in app if p.seconds is not None]
     bare_s = [p.seconds for p in bare if p.seconds is not None]
     if not app_s or not bare_s:
