@@ -145,6 +145,25 @@ def test_hostile_rules_end_bounded_and_are_reported_per_event() -> None:
     assert not reported["billion"].skipped  # imported, with a limit
 
 
+def test_a_series_the_library_cannot_expand_keeps_its_first_occurrence() -> None:
+    # RDATE;VALUE=TIME is not iCalendar (seen in icalendar's own test files): the
+    # expansion fails, the meeting itself is still real.
+    items, problems = read(
+        calendar(
+            "UID:t@x\nSUMMARY:Odd series\nDTSTART:20260302T090000Z\nRDATE;VALUE=TIME:133000Z",
+            "UID:ok@x\nSUMMARY:Fine\nDTSTART:20260320T090000Z",
+        )
+    )
+    assert [r.item.natural_key for r in items if r.item] == [
+        "ical:t@x#20260302T090000Z",
+        "ical:ok@x",
+    ]
+    (problem,) = [r.problem for r in problems if r.problem]
+    assert problem.message.startswith("its repetition rule cannot be read")
+    assert problem.message.endswith("only its first occurrence was imported")
+    assert not problem.skipped
+
+
 def test_an_old_series_is_expanded_from_its_own_start() -> None:
     items, _ = read(
         calendar(

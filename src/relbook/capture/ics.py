@@ -420,10 +420,11 @@ def _group_items(
                 occurrences = query.between(first, first + (window.end - window.start))
     except Exception as error:  # the library's many error types on broken series
         budget.seconds += time.monotonic() - started
-        yield ReadItem(
-            label,
-            problem=ItemProblem(label, f"its repetition rule cannot be read: {_short(error)}"),
+        why = (
+            f"its repetition rule cannot be read ({_short(error)}); "
+            "only its first occurrence was imported"
         )
+        yield from _first_occurrences(components, uid, now, method, default_tz, label, why)
         return
     budget.seconds += time.monotonic() - started
     if not occurrences:
