@@ -33,8 +33,8 @@ def test_the_filter_from_the_issue_parses_into_clauses() -> None:
 def test_filter_quotes_negation_lists_and_free_text() -> None:
     parsed = parse_filter('-tag:lost,cold company:"Acme, Inc." renewal "big fish"')
     assert parsed.clauses == (
-        Clause("tag", ":", ("lost", "cold"), True, 0),
-        Clause("company", ":", ("Acme, Inc.",), False, 15),
+        Clause("tag", ":", ("lost", "cold"), True, 0, 5),
+        Clause("company", ":", ("Acme, Inc.",), False, 15, 23),
     )
     assert parsed.text_terms == ("renewal", "big fish")
 

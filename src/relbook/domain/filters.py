@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from relbook.domain.errors import FilterSyntaxError
 
 OPERATORS = (">=", "<=", "!=", ":", "=", ">", "<")
-_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+# A field name starts with a letter (any script: custom fields may be named '预算').
+_FIELD = re.compile(r"[^\W\d_][\w.-]*")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([dwmy])$", re.IGNORECASE)
 _AMOUNT = re.compile(r"^([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKmM]?)$")
 
@@ -28,7 +29,8 @@ class Clause:
     op: str
     values: tuple[str, ...]
     negated: bool = False
-    position: int = 0
+    position: int = 0  # where the term starts in the filter text
+    value_position: int = 0  # where its (first) value starts: errors about a value point here
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class _Scanner:
                 name = match.group(0).lower()
                 self.pos = after + len(op)
                 values: list[str] = []
+                first_value_at = self.pos
                 while True:
                     value_at = self.pos
                     value = self.read_value_in_list()
@@ -119,7 +122,7 @@ class _Scanner:
                     break
                 if len(values) > 1 and op not in (":", "=", "!="):
                     raise self.error(f"'{op}' compares with one value, not a list", start)
-                self.clauses.append(Clause(name, op, tuple(values), negated, start))
+                self.clauses.append(Clause(name, op, tuple(values), negated, start, first_value_at))
                 return
         self.pos = start
         if negated:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from relbook.domain.errors import FieldError, ValidationError
 from relbook.services import validate
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.storage.models import Affiliation, Company, Person
 
 
@@ -125,22 +125,27 @@ class AffiliationService(Service):
         end = validate.iso_date(end_date, "end_date", problems)
         if start and end and end < start:
             problems.add("end_date", "ends before it starts")
+        validate.reference(self.db, "person", person_id, "person_id", problems)
+        validate.reference(self.db, "company", company_id, "company_id", problems)
         problems.raise_if_any()
         with self.write(("affiliation", "person", "company")) as session:
-            person = session.get_one(Person, person_id)
+            person = live(session, Person, person_id, "person")
             if primary and end is None:
                 set_current_company(
                     session, person, company_id, role, start or self.clock.now().date().isoformat()
                 )
                 found = session.scalar(
-                    select(Affiliation.id).where(
+                    select(Affiliation).where(
                         Affiliation.person_id == person_id,
                         Affiliation.company_id == company_id,
                         Affiliation.end_date.is_(None),
+                        Affiliation.deleted_at.is_(None),
                     )
                 )
                 assert found is not None
-                return found
+                if department:
+                    found.department = department
+                return found.id
             affiliation = Affiliation(
                 person_id=person_id,
                 company_id=company_id,
@@ -161,12 +166,63 @@ class AffiliationService(Service):
         )
         problems.raise_if_any()
         with self.write(("affiliation", "person", "company")) as session:
-            affiliation = session.get_one(Affiliation, affiliation_id)
+            affiliation = live(session, Affiliation, affiliation_id, "job")
             if affiliation.start_date and end < affiliation.start_date:
                 raise ValidationError(FieldError("end_date", "ends before it starts"))
             affiliation.end_date = end
-            person = session.get_one(Person, affiliation.person_id)
-            if person.company_id == affiliation.company_id and affiliation.is_primary:
-                person.company_id = None
-                session.flush()
-                refresh_people_count(session, {affiliation.company_id})
+            _drop_current(session, affiliation)
+
+    def update(
+        self,
+        affiliation_id: str,
+        *,
+        role: str,
+        department: str = "",
+        start_date: str | None = None,
+        end_date: str | None = None,
+    ) -> None:
+        """Correct a job: its role, department and dates (ending it when an end is set)."""
+        problems = validate.Problems()
+        clean_role = validate.optional_text(role, "role", problems, 200)
+        clean_department = validate.optional_text(department, "department", problems, 200)
+        start = validate.iso_date(start_date, "start_date", problems)
+        end = validate.iso_date(end_date, "end_date", problems)
+        if start and end and end < start:
+            problems.add("end_date", "ends before it starts")
+        problems.raise_if_any()
+        with self.write(("affiliation", "person", "company")) as session:
+            affiliation = live(session, Affiliation, affiliation_id, "job")
+            affiliation.role = clean_role
+            affiliation.department = clean_department
+            affiliation.start_date = start
+            affiliation.end_date = end
+            if end is not None:
+                _drop_current(session, affiliation)
+
+    def delete(self, affiliation_id: str) -> None:
+        """Remove a job entered by mistake (a tombstone; the person and company stay)."""
+        with self.write(("affiliation", "person", "company"), reason="delete") as session:
+            affiliation = live(session, Affiliation, affiliation_id, "job")
+            affiliation.deleted_at = self.clock.now()
+            _drop_current(session, affiliation)
+
+
+def _drop_current(session: Session, affiliation: Affiliation) -> None:
+    """An ended or deleted primary job is no longer the person's current company."""
+    person = session.get(Person, affiliation.person_id)
+    if person is None or not affiliation.is_primary:
+        return
+    still_there = session.scalar(
+        select(Affiliation.id).where(
+            Affiliation.person_id == person.id,
+            Affiliation.company_id == affiliation.company_id,
+            Affiliation.id != affiliation.id,
+            Affiliation.is_primary.is_(True),
+            Affiliation.end_date.is_(None),
+            Affiliation.deleted_at.is_(None),
+        )
+    )
+    if person.company_id == affiliation.company_id and still_there is None:
+        person.company_id = None
+        session.flush()
+        refresh_people_count(session, {affiliation.company_id})

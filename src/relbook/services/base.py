@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from relbook.domain.errors import NotFoundError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -12,6 +14,18 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from relbook.services.context import Services
+
+
+_Row = TypeVar("_Row")
+
+
+def live(session: Session, model: type[_Row], ident: str, kind: str) -> _Row:
+    """The row ``ident`` of ``model``, or NotFoundError naming ``kind`` when it is missing
+    or deleted (a list can show a row another window deleted a moment ago)."""
+    row = session.get(model, ident)
+    if row is None or getattr(row, "deleted_at", None) is not None:
+        raise NotFoundError(kind, ident)
+    return row
 
 
 class Service:

@@ -107,6 +107,8 @@ class FeedbackService(Service):
             (draft.person_id, draft.company_id, draft.deal_id, draft.interaction_id, draft.note_id)
         ):
             problems.add("person_id", "feedback comes from a person, company or deal")
+        for kind in ("person", "company", "deal", "interaction", "note"):
+            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
         problems.raise_if_any()
         return FeedbackDraft(
             topic=draft.topic,

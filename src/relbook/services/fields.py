@@ -8,7 +8,9 @@ multi-choice → sorted list of str, person ref → person id.
 from __future__ import annotations
 
 import json
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +21,7 @@ from relbook.domain.errors import FieldError, ValidationError
 from relbook.domain.kinds import FieldType
 from relbook.domain.money import parse_money_text, to_minor
 from relbook.services import validate
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.storage.models import CustomFieldDef
 
 FIELD_OWNERS = ("person", "company", "deal")
@@ -91,8 +93,14 @@ class FieldDef:
 
 
 def slug(label: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-    return text[:60] or "field"
+    """The key a filter uses: lower-case letters and digits joined by '-', starting with a
+    letter ('Größe' → 'grosse', '预算' stays '预算', '2nd contact' → 'f-2nd-contact')."""
+    folded = unicodedata.normalize("NFKD", label.lower().replace("ß", "ss"))
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    text = re.sub(r"[\W_]+", "-", plain).strip("-")[:60].strip("-")
+    if text and not text[0].isalpha():
+        text = f"f-{text}"[:60]
+    return text or "field"
 
 
 def normalise_value(
@@ -111,10 +119,13 @@ def normalise_value(
         return validate.url(str(raw), name, problems)
     if kind == FieldType.NUMBER:
         try:
-            return float(str(raw).replace(",", "").strip())
+            number = float(str(raw).replace(",", "").strip())
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             problems.add(name, f"'{raw}' is not a number")
             return None
+        return number
     if kind == FieldType.MONEY:
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
@@ -145,9 +156,17 @@ def normalise_value(
                 chosen.append(match)
         return sorted(set(chosen)) or None
     if kind == FieldType.PERSON_REF:
-        return str(raw)
+        return str(raw).strip()
     problems.add(name, f"unknown field type {kind}")
     return None
+
+
+def _built_in_filter_words(draft: FieldDefDraft) -> frozenset[str]:
+    """The filter fields of the list this field would join (a custom field must not hide
+    one of them, nor be hidden by one)."""
+    from relbook.services.filtering import HANDLERS
+
+    return frozenset(HANDLERS.get(draft.entity_type, {}))
 
 
 class FieldService(Service):
@@ -215,21 +234,24 @@ class FieldService(Service):
             problems.add("choices", "a choice field needs at least one choice")
         if len({c.lower() for c in choices}) != len(choices):
             problems.add("choices", "choices must differ")
+        currency = draft.currency.strip().upper()
+        if currency and not (len(currency) == 3 and currency.isalpha()):
+            problems.add("currency", f"'{draft.currency}' is not a three-letter currency code")
         key = slug(draft.key or label)
-        if not draft.id and key in RESERVED_KEYS:
+        if not draft.id and (key in RESERVED_KEYS or key in _built_in_filter_words(draft)):
             problems.add("label", f"'{key}' is a built-in filter word; choose another name")
         problems.raise_if_any()
         with self.write(("field_def",)) as session:
             if draft.id:
                 # Editing keeps the key (saved filters and stored values use it).
-                definition = session.get_one(CustomFieldDef, draft.id)
+                definition = live(session, CustomFieldDef, draft.id, "custom field")
                 if definition.field_type != draft.field_type:
                     raise ValidationError(
                         FieldError("field_type", "the type of an existing field cannot change")
                     )
                 definition.label = label
                 definition.choices = choices
-                definition.currency = draft.currency.upper()
+                definition.currency = currency
                 definition.required = draft.required
                 return definition.id
             clash = session.scalar(
@@ -245,7 +267,7 @@ class FieldService(Service):
                 # Re-creating a retired field brings its stored values back.
                 clash.deleted_at = None
                 clash.label, clash.field_type, clash.choices = label, draft.field_type, choices
-                clash.currency, clash.required = draft.currency.upper(), draft.required
+                clash.currency, clash.required = currency, draft.required
                 clash.position = position
                 return clash.id
             definition = CustomFieldDef(
@@ -254,7 +276,7 @@ class FieldService(Service):
                 label=label,
                 field_type=draft.field_type,
                 choices=choices,
-                currency=draft.currency.upper(),
+                currency=currency,
                 required=draft.required,
                 position=position,
             )
@@ -266,7 +288,7 @@ class FieldService(Service):
         """Retire a field definition. Values stay in the rows (nothing is lost) but are
         hidden; re-creating the field with the same key shows them again."""
         with self.write(("field_def",)) as session:
-            definition = session.get_one(CustomFieldDef, field_id)
+            definition = live(session, CustomFieldDef, field_id, "custom field")
             definition.deleted_at = self.clock.now()
 
     def reorder(self, entity_type: str, ordered_ids: list[str]) -> None:

@@ -69,6 +69,11 @@ def _fail(clause: Clause, source: str, message: str) -> FilterSyntaxError:
     return FilterSyntaxError(message, clause.position, source)
 
 
+def _bad_value(clause: Clause, source: str, message: str) -> FilterSyntaxError:
+    """An error about the value: the pointer goes under the value, not the field."""
+    return FilterSyntaxError(message, clause.value_position or clause.position, source)
+
+
 def _text(expr: str) -> Handler:
     def handle(clause: Clause, source: str, ctx: FilterContext, out: Compiled) -> str:
         if clause.op not in (":", "=", "!="):
@@ -123,7 +128,7 @@ def _number(expr: str, *, money: bool = False) -> Handler:
             raise _fail(clause, source, f"'{clause.field}' compares with one number")
         number = parse_amount(clause.values[0])
         if number is None:
-            raise _fail(clause, source, f"'{clause.values[0]}' is not a number")
+            raise _bad_value(clause, source, f"'{clause.values[0]}' is not a number")
         value: Any = to_minor(number, ctx.currency) if money else number
         return _compare(clause, source, expr, value, out)
 
@@ -138,7 +143,14 @@ def _moment(expr: str, *, future: bool = False) -> Handler:
             if clause.op == ":" and clause.values[0] in ("never", "none"):
                 return f"({expr} IS NULL)"
             if clause.op == ":" and len(clause.values) == 1:
-                clause = Clause(clause.field, "=", clause.values, clause.negated, clause.position)
+                clause = Clause(
+                    clause.field,
+                    "=",
+                    clause.values,
+                    clause.negated,
+                    clause.position,
+                    clause.value_position,
+                )
             else:
                 raise _fail(clause, source, f"compare '{clause.field}' with >, <, >=, <= or =")
         raw = clause.values[0]
@@ -163,7 +175,9 @@ def _moment(expr: str, *, future: bool = False) -> Handler:
             return f"({expr} {flipped} ?)"
         day = parse_date(raw, ctx.now.date())
         if day is None:
-            raise _fail(clause, source, f"'{raw}' is neither a date (YYYY-MM-DD) nor an age (30d)")
+            raise _bad_value(
+                clause, source, f"'{raw}' is neither a date (YYYY-MM-DD) nor an age (30d)"
+            )
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         if clause.op == "=":
             return _day(expr, start, out)
@@ -193,7 +207,7 @@ def _iso_date(expr: str) -> Handler:
             (ctx.now + duration).date() if duration is not None else parse_date(raw, ctx.now.date())
         )
         if day is None:
-            raise _fail(clause, source, f"'{raw}' is not a date (YYYY-MM-DD, today, 30d)")
+            raise _bad_value(clause, source, f"'{raw}' is not a date (YYYY-MM-DD, today, 30d)")
         op = {":": "=", "!=": "!="}.get(clause.op, clause.op)
         out.params.append(day.isoformat())
         return f"({expr} {op} ?)"
@@ -225,7 +239,7 @@ def _flags(options: dict[str, str]) -> Handler:
         for value in clause.values:
             sql = options.get(value.lower())
             if sql is None:
-                raise _fail(
+                raise _bad_value(
                     clause, source, f"'{clause.field}:{value}' — choose {', '.join(options)}"
                 )
             parts.append(sql.format(now=to_millis(ctx.now), factor=ctx.going_cold_factor))
@@ -239,7 +253,7 @@ def _choice(expr: str, allowed: tuple[str, ...]) -> Handler:
         values = [v.lower() for v in clause.values]
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise _fail(clause, source, f"'{bad[0]}' — choose {', '.join(allowed)}")
+            raise _bad_value(clause, source, f"'{bad[0]}' — choose {', '.join(allowed)}")
         out.params += values
         sql = f"({expr} IN ({','.join('?' * len(values))}))"
         return f"NOT {sql}" if clause.op == "!=" else sql
@@ -387,6 +401,12 @@ def _custom(definition: FieldDef, alias: str) -> Handler:
         return _number(expr, money=True)
     if kind == FieldType.DATE:
         return _iso_date(expr)
+    if kind == FieldType.PERSON_REF:
+        # champion:zoe matches the referenced person's name, not the stored id.
+        return _exists_text(
+            f"EXISTS (SELECT 1 FROM (SELECT display_name AS x, id FROM person "
+            f"WHERE deleted_at IS NULL) WHERE id = {expr} AND {{cond}})"
+        )
     if kind == FieldType.MULTI_CHOICE:
         return _exists_text(
             f"EXISTS (SELECT 1 FROM (SELECT value AS x FROM json_each({alias}.custom, "

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from relbook.domain.clock import ensure_utc, from_millis
-from relbook.domain.errors import NotFoundError
+from relbook.domain.errors import FieldError, NotFoundError, ValidationError
 from relbook.domain.kinds import Direction, InteractionKind, LinkOrigin
 from relbook.services import validate
 from relbook.services.base import Service
@@ -28,6 +28,7 @@ LOGGABLE = (
     InteractionKind.EMAIL,
     InteractionKind.OTHER,
 )
+LOGGED_BY_YOU = "logged by you"
 _DEFAULT_DIRECTION = {
     InteractionKind.CALL: Direction.OUTBOUND,
     InteractionKind.OFFER: Direction.OUTBOUND,
@@ -136,9 +137,8 @@ class InteractionService(Service):
             attachments=tuple(json.loads(row[14] or "[]")),
         )
 
-    def log(self, draft: LogDraft) -> str:
-        """Log a call, meeting, note or offer; links it to its people, their companies and
-        the deal, each with the reason "logged by you"."""
+    def _check(self, draft: LogDraft) -> tuple[str, str]:
+        """Validate a hand-logged interaction; returns its direction and subject."""
         problems = validate.Problems()
         if draft.kind not in {k.value for k in LOGGABLE}:
             problems.add("kind", f"'{draft.kind}' cannot be logged by hand")
@@ -154,60 +154,97 @@ class InteractionService(Service):
         if direction not in {d.value for d in Direction}:
             problems.add("direction", "must be inbound, outbound or none")
         subject = validate.optional_text(draft.subject, "subject", problems, 500)
+        for index, person_id in enumerate(draft.person_ids):
+            validate.reference(self.db, "person", person_id, f"person_ids.{index}", problems)
+        validate.reference(self.db, "company", draft.company_id, "company_id", problems)
+        validate.reference(self.db, "deal", draft.deal_id, "deal_id", problems)
         problems.raise_if_any()
+        return str(direction), subject or _default_subject(draft.kind)
+
+    def log(self, draft: LogDraft) -> str:
+        """Log a call, meeting, note or offer; links it to its people, their companies and
+        the deal, each with the reason "logged by you"."""
+        direction, subject = self._check(draft)
         when = ensure_utc(draft.occurred_at) if draft.occurred_at else self.clock.now()
-        is_touch = draft.kind != InteractionKind.NOTE
         with self.write(("interaction", "person", "company", "deal")) as session:
             interaction = Interaction(
                 kind=draft.kind,
-                direction=str(direction),
+                direction=direction,
                 status="done",
                 occurred_at=when,
                 duration_minutes=draft.duration_minutes,
-                subject=subject or _default_subject(draft.kind),
+                subject=subject,
                 body=draft.body.strip(),
                 privacy="full",
                 source="manual",
             )
             session.add(interaction)
             session.flush()
-            linked: set[str] = set()
-
-            def link(entity_type: str, entity_id: str, reason: str) -> None:
-                if entity_id in linked:
-                    return
-                linked.add(entity_id)
-                interaction.links.append(
-                    InteractionLink(
-                        entity_id=entity_id,
-                        entity_type=entity_type,
-                        occurred_at=when,
-                        kind=draft.kind,
-                        direction=str(direction),
-                        origin=LinkOrigin.MANUAL,
-                        reason=reason,
-                        is_touch=is_touch,
-                    )
-                )
-
-            for person in session.scalars(select(Person).where(Person.id.in_(draft.person_ids))):
-                link("person", person.id, "logged by you")
-                interaction.participants.append(
-                    Participant(
-                        role="attendee",
-                        address=person.emails[0].address if person.emails else "",
-                        name=person.display_name,
-                        person_id=person.id,
-                    )
-                )
-                if person.company_id:
-                    link("company", person.company_id, f"{person.display_name} works there")
-            if draft.company_id:
-                link("company", draft.company_id, "logged by you")
-            if draft.deal_id:
-                link("deal", draft.deal_id, "logged by you")
+            _link_logged(session, interaction, draft)
             session.flush()
             return interaction.id
+
+    def draft(self, interaction_id: str) -> LogDraft:
+        """A hand-logged interaction as its editor edits it."""
+        detail = self.detail(interaction_id)
+        manual = [link for link in detail.links if link.origin == LinkOrigin.MANUAL]
+        return LogDraft(
+            kind=detail.kind,
+            occurred_at=detail.occurred_at,
+            duration_minutes=detail.duration_minutes,
+            subject=detail.subject,
+            body=detail.body,
+            direction=detail.direction,
+            person_ids=[
+                link.entity_id
+                for link in manual
+                if link.entity_type == "person" and not link.excluded
+            ],
+            company_id=next(
+                (
+                    link.entity_id
+                    for link in manual
+                    if link.entity_type == "company" and link.reason == LOGGED_BY_YOU
+                ),
+                None,
+            ),
+            deal_id=next(
+                (link.entity_id for link in manual if link.entity_type == "deal"),
+                None,
+            ),
+        )
+
+    def update(self, interaction_id: str, draft: LogDraft) -> None:
+        """Correct something logged by hand: what, when, with whom. Captured mail and
+        meetings are the source's; they are re-linked (services.relink), not edited."""
+        direction, subject = self._check(draft)
+        with self.write(("interaction", "person", "company", "deal")) as session:
+            interaction = session.get(Interaction, interaction_id)
+            if interaction is None or interaction.deleted_at is not None:
+                raise NotFoundError("interaction", interaction_id)
+            if interaction.source != "manual":
+                raise ValidationError(
+                    FieldError(
+                        "source",
+                        "this came from a mailbox or calendar; it can be re-linked, not edited",
+                    )
+                )
+            when = ensure_utc(draft.occurred_at) if draft.occurred_at else interaction.occurred_at
+            interaction.kind = draft.kind
+            interaction.direction = direction
+            interaction.occurred_at = when
+            interaction.duration_minutes = draft.duration_minutes
+            interaction.subject = subject
+            interaction.body = draft.body.strip()
+            # People and companies it no longer belongs to get their statistics refreshed.
+            session.info.setdefault("touched_entities", set()).update(
+                link.entity_id for link in interaction.links
+            )
+            interaction.participants.clear()
+            interaction.links.clear()
+            session.flush()
+            _link_logged(session, interaction, draft)
+            session.flush()
 
     def delete(self, interaction_ids: list[str]) -> list[str]:
         """Soft-delete (manual entries mostly; a captured message comes back only if the
@@ -233,6 +270,54 @@ class InteractionService(Service):
                 row.deleted_at = None
                 for link in row.links:
                     link.is_touch = row.kind != InteractionKind.NOTE and row.status != "cancelled"
+
+
+def _link_logged(session: Any, interaction: Interaction, draft: LogDraft) -> None:
+    """Link a hand-logged interaction to its people, their companies and the deal."""
+    linked: set[str] = set()
+    is_touch = draft.kind != InteractionKind.NOTE
+
+    def link(entity_type: str, entity_id: str, reason: str) -> None:
+        if entity_id in linked:
+            return
+        linked.add(entity_id)
+        interaction.links.append(
+            InteractionLink(
+                entity_id=entity_id,
+                entity_type=entity_type,
+                occurred_at=interaction.occurred_at,
+                kind=interaction.kind,
+                direction=interaction.direction,
+                origin=LinkOrigin.MANUAL,
+                reason=reason,
+                is_touch=is_touch,
+            )
+        )
+
+    wanted = list(dict.fromkeys(draft.person_ids))
+    people = {
+        person.id: person for person in session.scalars(select(Person).where(Person.id.in_(wanted)))
+    }
+    for person_id in wanted:
+        person = people[person_id]
+        link("person", person.id, LOGGED_BY_YOU)
+        interaction.participants.append(
+            Participant(
+                role="attendee",
+                address=person.emails[0].address if person.emails else "",
+                name=person.display_name,
+                person_id=person.id,
+            )
+        )
+    # The company and deal named explicitly come first: their reason is "logged by you".
+    if draft.company_id:
+        link("company", draft.company_id, LOGGED_BY_YOU)
+    if draft.deal_id:
+        link("deal", draft.deal_id, LOGGED_BY_YOU)
+    for person_id in wanted:
+        person = people[person_id]
+        if person.company_id:
+            link("company", person.company_id, f"{person.display_name} works there")
 
 
 def _default_subject(kind: str) -> str:

@@ -151,6 +151,8 @@ DEFAULT_SORT: dict[str, list[tuple[str, bool]]] = {
 
 def _custom_column(definition: FieldDef, alias: str, book_currency: str) -> ColumnSpec:
     expr = f"json_extract({alias}.custom, '$.\"{definition.key}\"')"
+    if definition.field_type == "person_ref":
+        expr = f"(SELECT display_name FROM person WHERE id = {expr})"  # the name, not the id
     value_type = {
         "number": "number",
         "money": "money",

@@ -78,6 +78,8 @@ class NoteService(Service):
             problems.add("body", f"is longer than {NOTE_LIMIT:,} characters")
         if not any((draft.person_id, draft.company_id, draft.deal_id, draft.interaction_id)):
             problems.add("person_id", "a note belongs to a person, company or deal")
+        for kind in ("person", "company", "deal", "interaction"):
+            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
         problems.raise_if_any()
         return NoteDraft(
             body=body,

@@ -14,7 +14,7 @@ from relbook.domain.errors import ConflictError, NotFoundError
 from relbook.domain.names import comparison_key, display_name, name_from_address
 from relbook.services import validate
 from relbook.services.affiliations import refresh_people_count, set_current_company
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.services.tags import set_tags, tags_of
 from relbook.storage.models import Company, Person, PersonEmail, PersonPhone, PostalAddress
 from relbook.storage.session import mark_changed
@@ -232,6 +232,7 @@ class PeopleService(Service):
             name = display_name(given, family) or emails[0].value
         if not name:
             problems.add("given_name", "a person needs a name or an e-mail address")
+        validate.reference(self.db, "company", draft.company_id, "company_id", problems)
         if draft.cadence_days is not None and not 1 <= draft.cadence_days <= 3650:
             problems.add("cadence_days", "must be between 1 and 3650 days")
         clean = PersonDraft(
@@ -358,7 +359,7 @@ class PeopleService(Service):
 
             raise ValidationError(FieldError("photo", "is larger than 512 KB; use a smaller image"))
         with self.write(("person",)) as session:
-            session.get_one(Person, person_id).photo = data
+            live(session, Person, person_id, "person").photo = data
 
     def set_cadence(self, person_id: str, days: int | None) -> None:
         if days is not None and not 1 <= days <= 3650:
@@ -366,11 +367,11 @@ class PeopleService(Service):
 
             raise ValidationError(FieldError("cadence_days", "must be between 1 and 3650 days"))
         with self.write(("person",)) as session:
-            session.get_one(Person, person_id).cadence_days = days
+            live(session, Person, person_id, "person").cadence_days = days
 
     def snooze(self, person_id: str, until: datetime | None) -> None:
         with self.write(("person",)) as session:
-            session.get_one(Person, person_id).snoozed_until = until
+            live(session, Person, person_id, "person").snoozed_until = until
 
     def delete(self, person_ids: list[str]) -> list[str]:
         """Soft-delete (the rows stay as tombstones); returns the ids for ``restore``."""

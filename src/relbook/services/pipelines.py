@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from relbook.domain.errors import FieldError, NotFoundError, ValidationError
 from relbook.domain.kinds import StageKind
 from relbook.services import validate
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.storage.models import Deal, DealStageChange, Pipeline, Stage
 
 DEFAULT_STAGES: tuple[tuple[str, str, int, int | None], ...] = (
@@ -165,9 +165,10 @@ class PipelineService(Service):
             problems.add("name", f"a pipeline '{clean}' exists")
         problems.raise_if_any()
         with self.write(("pipeline",)) as session:
-            session.get_one(Pipeline, pipeline_id).name = clean
+            live(session, Pipeline, pipeline_id, "pipeline").name = clean
 
     def set_default(self, pipeline_id: str) -> None:
+        self.get(pipeline_id)  # an unknown id must not leave the book without a default
         with self.write(("pipeline",)) as session:
             for pipeline in session.scalars(select(Pipeline)):
                 pipeline.is_default = pipeline.id == pipeline_id
@@ -176,6 +177,7 @@ class PipelineService(Service):
         problems = validate.Problems()
         _check_stage(draft, problems)
         problems.raise_if_any()
+        self.get(pipeline_id)
         with self.write(("stage",)) as session:
             stages = list(
                 session.scalars(
@@ -211,7 +213,7 @@ class PipelineService(Service):
         _check_stage(draft, problems)
         problems.raise_if_any()
         with self.write(("stage", "deal")) as session:
-            stage = session.get_one(Stage, draft.id)
+            stage = live(session, Stage, draft.id, "stage")
             if stage.kind != draft.kind and self._has_deals(stage.id):
                 raise ValidationError(
                     FieldError("kind", "move its deals elsewhere before changing open/won/lost")
@@ -264,7 +266,9 @@ class PipelineService(Service):
                 ):
                     deal.stage_id = target.id
                     deal.stage_entered_at = now
-                    deal.status = target.kind
+                    if deal.status != target.kind:
+                        deal.status = target.kind
+                        deal.closed_at = None if target.kind == StageKind.OPEN else now
                     session.add(
                         DealStageChange(
                             deal_id=deal.id,
@@ -286,7 +290,10 @@ class PipelineService(Service):
         others = [p for p in pipelines if p.id != pipeline_id]
         if not others:
             raise ValidationError(FieldError("pipeline", "the last pipeline cannot be deleted"))
-        target = next((p for p in others if p.id == move_deals_to), None) or others[0]
+        target = next((p for p in others if p.id == move_deals_to), None)
+        if target is None and move_deals_to is not None:
+            raise ValidationError(FieldError("move_deals_to", "choose another pipeline"))
+        target = target or others[0]
         doomed = self.get(pipeline_id)
         now = self.clock.now()
         moved = 0

@@ -37,16 +37,33 @@ SPECS: dict[str, SettingSpec] = {
 }
 
 
+_KIND_WORDS: dict[type, str] = {
+    int: "a whole number",
+    float: "a number",
+    bool: "on or off (true/false)",
+    str: "text",
+    list: "a list",
+}
+
+
+def _decode(stored: Any) -> Any:
+    """A stored setting. The column's numeric affinity turns the JSON text '30' into the
+    integer 30 (and '2.5' into a real), so numbers come back already decoded."""
+    if isinstance(stored, int | float):
+        return stored
+    return json.loads(stored)
+
+
 class SettingsService(Service):
     def get(self, key: str) -> Any:
         spec = SPECS[key]
         row = self.db.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
         if row is None:
             return spec.default
-        return json.loads(row[0])
+        return _decode(row[0])
 
     def all(self) -> dict[str, Any]:
-        stored = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM setting")}
+        stored = {k: _decode(v) for k, v in self.db.execute("SELECT key, value FROM setting")}
         return {key: stored.get(key, spec.default) for key, spec in SPECS.items()}
 
     def set(self, key: str, value: Any) -> None:
@@ -67,7 +84,8 @@ class SettingsService(Service):
         if spec.kind is float and isinstance(value, int):
             value = float(value)
         if not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
-            raise ValidationError(FieldError(key, f"must be a {spec.kind.__name__}"))
+            expected = _KIND_WORDS.get(spec.kind, "a value of its kind")
+            raise ValidationError(FieldError(key, f"must be {expected}"))
         if key == "currency" and not (len(str(value)) == 3 and str(value).isalpha()):
             raise ValidationError(FieldError(key, "must be a three-letter ISO code, e.g. EUR"))
         if key == "currency":

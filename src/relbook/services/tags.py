@@ -6,15 +6,18 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from relbook.domain.errors import FieldError, ValidationError
-from relbook.services.base import Service
-from relbook.storage.models import EntityTag, Tag
+from relbook.domain.errors import FieldError, NotFoundError, ValidationError
+from relbook.services.base import Service, live
+from relbook.storage.models import SHAREABLE_MODELS, EntityTag, Shareable, Tag
+from relbook.storage.session import mark_changed
 
 TAG_LIMIT = 60
+TAGGABLE = ("person", "company", "deal")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ def ensure_tag(session: Session, name: str) -> Tag:
         session.add(tag)
         session.flush()
     elif tag.deleted_at is not None:
-        tag.deleted_at = None
+        tag.deleted_at = None  # a retired tag comes back, spelled as now typed
+        tag.name = clean_tag(name)
     return tag
 
 
@@ -111,9 +115,14 @@ class TagService(Service):
         """Add tags to many entities at once (a list's multi-select action)."""
         names = list(names)
         ids = list(entity_ids)
+        if not any(tag_key(n) for n in names):
+            shown = ", ".join(f"'{n}'" for n in names) or "nothing"
+            raise ValidationError(FieldError("tags", f"{shown} is not a usable tag"))
         with self.write((entity_type, "tag")) as session:
+            owners = _owners(session, entity_type, ids)
             for entity_id in ids:
-                add_tags(session, entity_type, entity_id, names)
+                if add_tags(session, entity_type, entity_id, names):
+                    mark_changed(session, owners[entity_id], "tags")
             _reindex_owner(session, entity_type, ids)
 
     def untag(self, entity_type: str, entity_ids: Iterable[str], name: str) -> None:
@@ -123,20 +132,89 @@ class TagService(Service):
             tag = session.scalar(select(Tag).where(Tag.name_key == key))
             if tag is None:
                 return
+            owners = _owners(session, entity_type, ids)
+            tagged = set(
+                session.scalars(
+                    select(EntityTag.entity_id).where(
+                        EntityTag.tag_id == tag.id, EntityTag.entity_id.in_(ids)
+                    )
+                )
+            )
             session.execute(
                 delete(EntityTag).where(EntityTag.tag_id == tag.id, EntityTag.entity_id.in_(ids))
             )
+            for entity_id in tagged:
+                mark_changed(session, owners[entity_id], "tags")
             _reindex_owner(session, entity_type, ids)
 
     def rename(self, tag_id: str, new_name: str) -> None:
         key = tag_key(new_name)
+        if not key:
+            raise ValidationError(FieldError("name", f"'{new_name}' is not a usable tag"))
         with self.write(("tag", "person", "company", "deal")) as session:
-            clash = session.scalar(select(Tag).where(Tag.name_key == key, Tag.id != tag_id))
+            clash = session.scalar(
+                select(Tag).where(Tag.name_key == key, Tag.id != tag_id, Tag.deleted_at.is_(None))
+            )
             if clash is not None:
                 raise ValidationError(FieldError("name", f"a tag '{clash.name}' already exists"))
-            tag = session.get_one(Tag, tag_id)
+            retired = session.scalar(select(Tag).where(Tag.name_key == key, Tag.id != tag_id))
+            if retired is not None:
+                retired.name_key = f"{retired.name_key}~{retired.id}"  # frees the key
+                session.flush()
+            tag = live(session, Tag, tag_id, "tag")
             tag.name = clean_tag(new_name)
             tag.name_key = key
+            _reindex_tagged(session, tag.id)
+
+    def delete(self, tag_id: str) -> int:
+        """Remove a tag from everything that has it and retire it; returns how many
+        people, companies and deals lost it."""
+        with self.write(("tag", "person", "company", "deal"), reason="delete") as session:
+            tag = live(session, Tag, tag_id, "tag")
+            bearers = list(
+                session.execute(
+                    select(EntityTag.entity_type, EntityTag.entity_id).where(
+                        EntityTag.tag_id == tag.id
+                    )
+                )
+            )
+            session.execute(delete(EntityTag).where(EntityTag.tag_id == tag.id))
+            tag.deleted_at = self.clock.now()
+            by_type: dict[str, list[str]] = {}
+            for entity_type, entity_id in bearers:
+                by_type.setdefault(entity_type, []).append(entity_id)
+            for entity_type, ids in by_type.items():
+                for owner in _owners(session, entity_type, ids, missing_ok=True).values():
+                    mark_changed(session, owner, "tags")
+                _reindex_owner(session, entity_type, ids)
+            return len(bearers)
+
+
+def _owners(
+    session: Session, entity_type: str, ids: list[str], *, missing_ok: bool = False
+) -> dict[str, Shareable]:
+    """The tagged rows themselves: a tag change is an edit of its owner."""
+    model = SHAREABLE_MODELS.get(entity_type)
+    if model is None or entity_type not in TAGGABLE:
+        raise ValidationError(FieldError("entity_type", "only people, companies and deals"))
+    column: Any = model.id
+    found = {row.id: row for row in session.scalars(select(model).where(column.in_(ids)))}
+    if not missing_ok:
+        for entity_id in ids:
+            row = found.get(entity_id)
+            if row is None or row.deleted_at is not None:
+                raise NotFoundError(entity_type, entity_id)
+    return found
+
+
+def _reindex_tagged(session: Session, tag_id: str) -> None:
+    by_type: dict[str, list[str]] = {}
+    for entity_type, entity_id in session.execute(
+        select(EntityTag.entity_type, EntityTag.entity_id).where(EntityTag.tag_id == tag_id)
+    ):
+        by_type.setdefault(entity_type, []).append(entity_id)
+    for entity_type, ids in by_type.items():
+        _reindex_owner(session, entity_type, ids)
 
 
 def _reindex_owner(session: Session, entity_type: str, ids: list[str]) -> None:

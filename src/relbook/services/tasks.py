@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from relbook.domain.clock import ensure_utc, from_millis, to_millis
-from relbook.domain.errors import NotFoundError
+from relbook.domain.errors import ConflictError, NotFoundError
 from relbook.services import validate
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.storage.models import Task
 
 
@@ -48,6 +48,7 @@ class TaskRow:
     deal_title: str
     overdue: bool
     version: int
+    reminder_at: datetime | None = None
 
 
 _DAY = timedelta(days=1)
@@ -55,7 +56,7 @@ _DAY = timedelta(days=1)
 _SELECT = """
     SELECT t.id, t.title, t.details, t.due_at, t.all_day, t.done_at, t.snoozed_until,
            t.priority, t.person_id, coalesce(p.display_name, ''), t.company_id,
-           coalesce(c.name, ''), t.deal_id, coalesce(d.title, ''), t.version
+           coalesce(c.name, ''), t.deal_id, coalesce(d.title, ''), t.version, t.reminder_at
     FROM task t LEFT JOIN person p ON p.id = t.person_id
     LEFT JOIN company c ON c.id = t.company_id LEFT JOIN deal d ON d.id = t.deal_id
     WHERE t.deleted_at IS NULL"""
@@ -94,6 +95,7 @@ class TaskService(Service):
                     r[13],
                     overdue,
                     r[14],
+                    _ms(r[15]),
                 )
             )
         return result
@@ -106,19 +108,19 @@ class TaskService(Service):
 
     def draft(self, task_id: str) -> TaskDraft:
         row = self.get(task_id)
-        reminder = self.db.execute(
-            "SELECT reminder_at, interaction_id FROM task WHERE id = ?", (task_id,)
+        linked = self.db.execute(
+            "SELECT interaction_id FROM task WHERE id = ?", (task_id,)
         ).fetchone()
         return TaskDraft(
             title=row.title,
             details=row.details,
             due_at=row.due_at,
             all_day=row.all_day,
-            reminder_at=_ms(reminder[0]),
+            reminder_at=row.reminder_at,
             person_id=row.person_id,
             company_id=row.company_id,
             deal_id=row.deal_id,
-            interaction_id=reminder[1],
+            interaction_id=linked[0],
             priority=row.priority,
             id=row.id,
             version=row.version,
@@ -133,6 +135,22 @@ class TaskService(Service):
             f"AND t.done_at IS NULL AND t.due_at IS NOT NULL AND t.due_at <= ? {snooze}",
             params,
             "t.due_at, t.priority DESC",
+        )
+
+    def reminders(self, until: datetime, since: datetime | None = None) -> list[TaskRow]:
+        """Open tasks whose reminder falls after ``since`` and up to ``until``, earliest
+        first: whoever shows reminders asks for the span since it last asked. A snoozed
+        task reminds again when its snooze ends."""
+        start = to_millis(since) if since is not None else -1
+        end = to_millis(until)
+        return self._rows(
+            """AND t.done_at IS NULL AND (
+                   (t.reminder_at > ? AND t.reminder_at <= ?
+                    AND (t.snoozed_until IS NULL OR t.snoozed_until <= t.reminder_at))
+                   OR (t.reminder_at IS NOT NULL AND t.snoozed_until > ?
+                       AND t.snoozed_until <= ? AND t.snoozed_until > t.reminder_at))""",
+            (start, end, start, end),
+            "max(t.reminder_at, coalesce(t.snoozed_until, 0))",
         )
 
     def open(self) -> list[TaskRow]:
@@ -153,6 +171,8 @@ class TaskService(Service):
         title = validate.required_text(draft.title, "title", problems, 300)
         if draft.reminder_at and draft.due_at and draft.reminder_at > draft.due_at + _DAY:
             problems.add("reminder_at", "is after the task is due")
+        for kind in ("person", "company", "deal", "interaction"):
+            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
         if draft.priority not in (0, 1):
             problems.add("priority", "must be normal (0) or high (1)")
         return (
@@ -192,6 +212,11 @@ class TaskService(Service):
             task = session.get(Task, draft.id)
             if task is None or task.deleted_at is not None:
                 raise NotFoundError("task", draft.id)
+            if draft.version is not None and task.version != draft.version:
+                raise ConflictError(
+                    f"The task '{task.title}' was changed elsewhere while you edited it.",
+                    "Reopen the task to see the latest version, then edit again.",
+                )
             _apply(task, clean)
 
     def complete(self, task_ids: list[str]) -> None:
@@ -208,7 +233,7 @@ class TaskService(Service):
 
     def snooze(self, task_id: str, until: datetime | None) -> None:
         with self.write(("task",), reason="snooze") as session:
-            task = session.get_one(Task, task_id)
+            task = live(session, Task, task_id, "task")
             task.snoozed_until = ensure_utc(until) if until else None
             if until and task.due_at and task.due_at < until:
                 task.due_at = ensure_utc(until)

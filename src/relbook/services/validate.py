@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import date
 from urllib.parse import urlparse
 
@@ -126,3 +127,29 @@ def optional_text(value: str, field: str, problems: Problems, limit: int) -> str
     if len(text) > limit:
         problems.add(field, f"is longer than {limit} characters")
     return text
+
+
+# Tables a draft may point at, and how an error names them.
+_REFERABLE = {
+    "person": "person",
+    "company": "company",
+    "deal": "deal",
+    "interaction": "interaction",
+    "note": "note",
+    "task": "task",
+}
+
+
+def reference(
+    db: sqlite3.Connection, kind: str, ident: str | None, field: str, problems: Problems
+) -> None:
+    """A draft's link to another record must point at a live one of the right kind."""
+    if not ident:
+        return
+    table = _REFERABLE[kind]
+    found = db.execute(
+        f"SELECT 1 FROM {table} WHERE id = ? AND deleted_at IS NULL", (ident,)
+    ).fetchone()
+    if found is None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        problems.add(field, f"is not {article} {kind} in this book (it may have been deleted)")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from relbook.domain.errors import FieldError, NotFoundError, ValidationError
 from relbook.services import validate
-from relbook.services.base import Service
+from relbook.services.base import Service, live
 from relbook.services.lists import LIST_KINDS
 from relbook.storage.models import SavedView
 
@@ -68,6 +68,19 @@ class SavedViewService(Service):
             problems.add("entity_type", "must be person, company, deal or task")
         name = validate.required_text(draft.name, "name", problems, 200)
         problems.raise_if_any()
+        columns = {c.key: c for c in self.services.lists.columns(draft.entity_type)}
+        # What the view already held may name a custom field retired since: keep it.
+        before = self.get(draft.id) if draft.id else None
+        kept_columns = set(before.columns) if before else set()
+        kept_sort = {key for key, _ in before.sort} if before else set()
+        for index, key in enumerate(draft.columns):
+            if key not in columns and key not in kept_columns:
+                problems.add(f"columns.{index}", f"'{key}' is not a column of this list")
+        for index, (key, _ascending) in enumerate(draft.sort):
+            known = key in columns and columns[key].sortable
+            if not known and key not in kept_sort:
+                problems.add(f"sort.{index}", f"the list cannot be sorted by '{key}'")
+        problems.raise_if_any()
         # A saved view must hold a filter that works: compile it now.
         try:
             self.services.lists.count(draft.entity_type, draft.filter_text)
@@ -109,7 +122,7 @@ class SavedViewService(Service):
             raise ValueError("update needs a draft with an id")
         name = self._check(draft)
         with self.write(("saved_view",)) as session:
-            view = session.get_one(SavedView, draft.id)
+            view = live(session, SavedView, draft.id, "saved view")
             view.name = name
             view.filter_text = draft.filter_text.strip()
             view.columns = list(draft.columns)
@@ -130,11 +143,14 @@ class SavedViewService(Service):
 
     def delete(self, view_id: str) -> None:
         with self.write(("saved_view",)) as session:
-            session.get_one(SavedView, view_id).deleted_at = self.clock.now()
+            live(session, SavedView, view_id, "saved view").deleted_at = self.clock.now()
 
     def restore(self, view_id: str) -> None:
         with self.write(("saved_view",)) as session:
-            session.get_one(SavedView, view_id).deleted_at = None
+            view = session.get(SavedView, view_id)
+            if view is None:
+                raise NotFoundError("saved view", view_id)
+            view.deleted_at = None
 
     def reorder(self, entity_type: str, ordered_ids: list[str]) -> None:
         with self.write(("saved_view",)) as session:

@@ -77,6 +77,9 @@ def make_engine(path: str, *, foreign_keys: bool = True) -> Engine:
         pool_size=2,
         max_overflow=4,
         connect_args={"check_same_thread": False, "timeout": 10},
+        # Keys as written: SQLite's json_extract('$."预算"') does not match an escaped
+        # key ("\u9884\u7b97"), and custom field keys may be in any script.
+        json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
     )
 
     @event.listens_for(engine, "connect")
