@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from relbook.cli import (
     COMMAND_MODULES,
     EXIT_BUG,
     EXIT_INTERRUPTED,
+    EXIT_PIPE_CLOSED,
     EXIT_USER,
 )
 from relbook.domain.errors import UserError
@@ -63,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("relbook: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``relbook search x | head``): stop quietly. Python would
+        # complain again when flushing stdout at exit, so point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     except Exception:
         logging.getLogger("relbook").exception("command %s failed", args.command)
         where = f" Details are in {log_path}." if log_path else ""

@@ -123,6 +123,22 @@ def test_emails_and_phones_per_layout(corpus: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["google-contacts-new-utf8-bom.csv", "outlook.csv"])
+def test_phones_of_the_current_google_and_outlook_layouts(corpus: Path, name: str) -> None:
+    people = _by_name(read_csv((corpus / "csv" / name).read_bytes(), name).records)
+    _phones(list(people.values()))
+
+    def phones(who: str) -> list[tuple[str, str]]:
+        return [(p.value, p.label) for p in people[who].phones]
+
+    assert phones("Zoë Hartmann-Quinn") == [("+12025550143", "mobile")]
+    assert phones("王伟") == [("+14155550100", "work")]
+    assert phones('Dana "DJ" O\'Neil') == [("(202) 555-0199", "mobile")]  # no region: as typed
+    assert phones("Sam Lee") == [("+12025550110", "work"), ("+12025550111", "work fax")]
+    if name == "outlook.csv":
+        assert phones("Jürgen Müller") == [("+442079460958", "work")]
+
+
 def test_semicolon_outlook_equals_comma_outlook(corpus: Path) -> None:
     comma = read_csv((corpus / "csv/outlook.csv").read_bytes(), "a")
     semicolon = read_csv((corpus / "csv/outlook-semicolon.csv").read_bytes(), "b")
@@ -325,6 +341,64 @@ def test_vcard_names_emails_phones(
     assert (card.given_name, card.family_name) == (given, family)
     assert [e.value for e in card.emails] == emails
     assert [p.value for p in card.phones] == phones
+
+
+@pytest.mark.parametrize(
+    ("name", "index", "given", "family", "emails", "phones"),
+    [
+        ("gmail-single.vcf", 0, "Greg", "Dartmouth", ["gdartmouth@hotmail.com"],
+         ["555 555 1111", "555 555 2222"]),
+        ("gmail-single2.vcf", 0, "VCard", "Test",
+         ["email@example.com", "homeemail@example.com", "workemail@example.com",
+          "otheremail@example.com", "customcategory@example.com"],
+         ["5555551111", "5555551112", "5555551113", "5555551114", "5555551115", "5555551116",
+          "5555551119", "5555551121", "5555551117", "5555551118", "5555551120"]),
+        ("gmail-list.vcf", 0, "Arnold", "Smith", ["asmithk@gmail.com"], []),
+        ("gmail-list.vcf", 1, "Chris", "Beatle", ["chrisy55d@yahoo.com"], []),
+        ("gmail-list.vcf", 2, "Doug", "White", ["dwhite@gmail.com"], []),
+        ("fullcontact.vcf", 0, "FirstName", "LastName",
+         ["home@example.com", "work@example.com", "school@example.com", "other@example.com",
+          "custom@example.com"],
+         ["555-555-1111", "555-555-1112", "555-555-1113", "555-555-1114", "555-555-1115",
+          "555-555-1118", "555-555-1119", "555-555-1116", "555-555-1117"]),
+        ("rfc2426-example.vcf", 0, "Frank", "Dawson",
+         ["frank_dawson@lotus.com", "fdawson@earthlink.net"],
+         ["+1-919-676-9515", "+1-919-676-9564"]),
+        ("rfc2426-example.vcf", 1, "Tim", "Howes", ["howes@netscape.com"],
+         ["+1-415-937-3419", "+1-415-528-4164"]),
+        ("outlook-2003.vcf", 0, "John", "Doe", ["jdoe@hotmail.com"], []),  # phones: placeholders
+        ("John_Doe_ANDROID.vcf", 1, "Jane", "Doe", ["jane.doe@company.com"], []),
+        ("John_Doe_ANDROID.vcf", 3, "", "Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ", [],
+         ["123456", "234567", "3456789", "45678901"]),
+        ("John_Doe_ANDROID.vcf", 4, "Ñ Ñ Ñ", "Ñ Ñ", ["bob@company.com"], ["123456"]),
+    ],
+)  # fmt: skip
+def test_the_other_vcards_names_emails_phones(
+    corpus: Path,
+    name: str,
+    index: int,
+    given: str,
+    family: str,
+    emails: list[str],
+    phones: list[str],
+) -> None:
+    card = _card(corpus, name, index)
+    assert (card.given_name, card.family_name) == (given, family)
+    assert [e.value for e in card.emails] == emails
+    assert [p.value for p in card.phones] == phones
+
+
+def test_every_corpus_vcard_is_checked_by_name(corpus: Path) -> None:
+    """A file added to the corpus gets its own expectations here, not a silent pass."""
+    checked = {
+        "John_Doe_GMAIL.vcf", "John_Doe_EVOLUTION.vcf", "John_Doe_IPHONE.vcf",
+        "John_Doe_LOTUS_NOTES.vcf", "John_Doe_MAC_ADDRESS_BOOK.vcf", "John_Doe_MS_OUTLOOK.vcf",
+        "John_Doe_BLACK_BERRY.vcf", "John_Doe_ANDROID.vcf", "outlook-2007.vcf",
+        "outlook-2003.vcf", "rfc6350-example.vcf", "rfc2426-example.vcf", "issue114.vcf",
+        "thunderbird-MoreFunctionsForAddressBook-extension.vcf", "gmail-single.vcf",
+        "gmail-single2.vcf", "gmail-list.vcf", "fullcontact.vcf",
+    }  # fmt: skip
+    assert {p.name for p in _vcards(corpus)} == checked
 
 
 def test_vcard_quirks_of_old_exporters(corpus: Path) -> None:

@@ -133,3 +133,55 @@ def test_restoring_a_damaged_backup_is_refused_and_changes_nothing(
     with pytest.raises(BookError):
         backup.restore(bad, book_path, NOW)
     assert book_path.read_bytes() == before
+
+
+def test_a_newer_book_keeps_even_its_journal_mode(book_path: Path) -> None:
+    connection = sqlite3.connect(book_path)
+    connection.execute("PRAGMA journal_mode=DELETE")
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.commit()
+    connection.close()
+    before = book_path.read_bytes()
+    with pytest.raises(BookTooNewError):
+        open_book(book_path)
+    assert book_path.read_bytes() == before
+    assert not Path(f"{book_path}-wal").exists()
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "accounts.sqlite"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE ledger(amount INTEGER)")
+    connection.commit()
+    connection.close()
+    before = other.read_bytes()
+    with pytest.raises(BookError) as caught:
+        open_book(other)
+    assert "not a Relbook book" in caught.value.message
+    assert other.read_bytes() == before  # still in its own journal mode, not WAL
+
+
+def test_backing_up_an_unreadable_book_writes_no_backup(book_path: Path) -> None:
+    good = backup.take_backup(book_path, "manual", NOW)
+    data = bytearray(book_path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    for side in ("-wal", "-shm"):
+        Path(f"{book_path}{side}").unlink(missing_ok=True)
+    book_path.write_bytes(bytes(data))
+    with pytest.raises(BookError) as caught:
+        backup.take_backup(book_path, "manual", NOW + timedelta(hours=1))
+    assert "cannot be backed up" in caught.value.message
+    assert str(good.path) in caught.value.remedy
+    assert [b.path for b in backup.list_backups(book_path)] == [good.path]
+    assert not list(backup.backup_dir_for(book_path).glob("*.partial"))
+
+
+def test_the_daily_backup_follows_the_settings(services: Services) -> None:
+    path = services.book.path
+    services.settings.set("backup_keep", 2)
+    taken = services.maintenance.backup_if_due()
+    assert taken is not None and taken.reason == backup.DAILY
+    assert services.maintenance.backup_if_due() is None  # once a day
+    services.settings.set("backup_enabled", False)
+    assert services.maintenance.backup_if_due() is None
+    assert len(backup.list_backups(path)) == 1

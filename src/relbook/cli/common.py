@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from relbook.app import AppPaths, default_paths, open_services, resolve_book
+from relbook.domain.errors import BookError
 from relbook.services.context import Services
 
 
@@ -16,6 +17,18 @@ def book_path(args: argparse.Namespace, paths: AppPaths | None = None) -> Path:
 
 def services_for(args: argparse.Namespace, *, create: bool = False) -> Services:
     return open_services(book_path(args), create=create)
+
+
+def daily_backup(services: Services) -> None:
+    """The automatic daily backup, as the app takes it, before a command writes much
+    (an import, a long sync). A failed backup is reported; the command goes on."""
+    try:
+        taken = services.maintenance.backup_if_due()
+    except BookError as error:
+        warn(f"relbook: the daily backup was not taken: {error}")
+        return
+    if taken is not None:
+        warn(f"Daily backup written: {taken.path}")
 
 
 def say(text: str) -> None:

@@ -12,11 +12,20 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from relbook.app import open_services
 from relbook.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USER
-from relbook.cli.common import add_book_option, say, services_for, warn
+from relbook.cli.common import (
+    add_book_option,
+    book_path,
+    daily_backup,
+    say,
+    services_for,
+    warn,
+)
 
 MAX_PROBLEM_LINES = 500
 
@@ -37,7 +46,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="how much of each message to keep (default: the book's setting)",
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="only show what each file was recognised as"
+        "--dry-run",
+        action="store_true",
+        help="write nothing: show what each file was recognised as, and for contacts what "
+        "would happen to each (new person, merged into whom, listed twice)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     add_book_option(parser)
@@ -52,20 +64,36 @@ def run(args: argparse.Namespace) -> int:
             warn(f"relbook: {path} does not exist.")
         warn("Nothing was imported. Check the paths and run the command again.")
         return EXIT_USER
+    if args.dry_run:
+        return _dry_run(args, paths)
     services = services_for(args, create=True)
     try:
-        if args.dry_run:
-            return _dry_run(services, paths)
         return _import(services, paths, args)
     finally:
         services.close()
 
 
-def _dry_run(services: Any, paths: list[Path]) -> int:
-    found = services.file_import.scan(paths)
-    for detected in found:
-        note = f"  ({detected.reason})" if detected.reason else ""
-        say(f"{detected.kind.value:<12} {detected.path}{note}")
+def _dry_run(args: argparse.Namespace, paths: list[Path]) -> int:
+    """The preview of the import: the book is read, never written (nor created)."""
+    from relbook.capture.detect import CONTACT_KINDS
+
+    target = book_path(args)
+    with tempfile.TemporaryDirectory(prefix="relbook-preview-") as scratch:
+        # Without a book yet, contacts are previewed against an empty one.
+        where = target if target.exists() else Path(scratch) / "empty.relbook"
+        services = open_services(where, create=not target.exists())
+        try:
+            found = services.file_import.scan(paths)
+            for detected in found:
+                note = f"  ({detected.reason})" if detected.reason else ""
+                say(f"{detected.kind.value:<12} {detected.path}{note}")
+            contacts = [d.path for d in found if d.kind in CONTACT_KINDS]
+            if contacts:
+                preview = services.contacts.preview(contacts)
+                for line in preview.describe():
+                    say(line)
+        finally:
+            services.close()
     say(f"{len(found)} file(s) or Maildir folder(s) found; nothing was imported.")
     return EXIT_OK
 
@@ -77,6 +105,7 @@ def _import(services: Any, paths: list[Path], args: argparse.Namespace) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())
     printer = _Progress(enabled=not args.quiet)
+    daily_backup(services)
     try:
         report = services.file_import.run(
             paths, privacy=args.privacy, cancel=cancel, progress=printer

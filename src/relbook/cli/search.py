@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             detail = f" — {hit.subtitle}" if hit.subtitle else ""
             say(f"  {hit.title}{detail}{ident}")
             if hit.snippet and group.kind in ("interaction", "note"):
-                say(f"      {hit.snippet}")
+                say(f"      {' '.join(hit.snippet.split())}")  # one line per hit
         if group.more:
             say(f"  … more (use --limit or --kind {group.kind})")
     return EXIT_OK

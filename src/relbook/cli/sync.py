@@ -9,7 +9,7 @@ from typing import Any
 
 from relbook.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USER
 from relbook.cli.accounts import read_password
-from relbook.cli.common import add_book_option, say, services_for, warn
+from relbook.cli.common import add_book_option, daily_backup, say, services_for, warn
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -137,6 +137,7 @@ def _once(services: Any, ids: list[str], cancel: Any, args: argparse.Namespace) 
 def _loop(services: Any, ids: list[str], cancel: Any, args: argparse.Namespace) -> int:
     say("Syncing accounts as they fall due; Ctrl-C stops.")
     while not cancel.cancelled:
+        daily_backup(services)  # the loop may run for weeks, like the app
         for account_id in services.sync.due_accounts():
             if account_id not in ids or cancel.cancelled:
                 continue

@@ -92,6 +92,19 @@ def take_backup(book_path: Path, reason: str = DAILY, now: datetime | None = Non
             f"Backup of {book_path} to {target} failed: {error}.",
             "Check free disk space in the backup folder.",
         ) from error
+    except sqlite3.DatabaseError as error:
+        # The book itself cannot be read: a copy of it would be no backup at all.
+        partial.unlink(missing_ok=True)
+        latest = latest_backup(book_path)
+        remedy = (
+            f"Nothing was written. The latest good backup is {latest.path}: restore it with "
+            f'\'relbook restore "{latest.path}" --book "{book_path}"\'.'
+            if latest
+            else "Nothing was written, and no earlier backup of it exists."
+        )
+        raise BookError(
+            f"{book_path} cannot be backed up: it is not a readable book ({error}).", remedy
+        ) from error
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise BookError(

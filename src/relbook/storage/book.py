@@ -203,7 +203,6 @@ def open_book(path: Path, clock: Clock | None = None, *, create: bool = False) -
         try:
             revision = migrate.current_revision(connection)
             blank = migrate.is_blank(connection)
-            connection.execute("PRAGMA journal_mode=WAL")
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
@@ -211,6 +210,7 @@ def open_book(path: Path, clock: Clock | None = None, *, create: bool = False) -
 
     if revision is None:
         if blank:
+            _use_wal(path)
             migrate.upgrade(str(path))
             return Book(path, clock)
         raise BookError(
@@ -223,9 +223,22 @@ def open_book(path: Path, clock: Clock | None = None, *, create: bool = False) -
             f"schemas up to {migrate.SCHEMA_HEAD}. The book was not opened or changed.",
             "Update Relbook to open it.",
         )
+    # Only a book this version may open is switched to WAL (a newer book, or another
+    # program's database, is left exactly as it was).
+    _use_wal(path)
     if revision != migrate.SCHEMA_HEAD:
         _upgrade_existing(path, revision, clock)
     return Book(path, clock)
+
+
+def _use_wal(path: Path) -> None:
+    connection = open_raw(str(path))
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as error:
+        raise _corrupt(path, str(error)) from error
+    finally:
+        connection.close()
 
 
 def _upgrade_existing(path: Path, revision: str, clock: Clock) -> None:

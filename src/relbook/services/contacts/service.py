@@ -83,14 +83,19 @@ class PreviewEntry:
     def issues(self) -> list[RecordIssue]:
         return self.record.issues
 
-    def describe(self) -> str:
+    @property
+    def where(self) -> str:
+        return f"{self.record.source}:{self.record.line}"
+
+    def describe(self, earlier: PreviewEntry | None = None) -> str:
+        """One line; ``earlier`` is the entry a duplicate repeats (named by its place)."""
         name = self.record.display_name
-        where = f"{self.record.source}:{self.record.line}"
         if self.status == MATCH:
-            return f"{where}: {name} → merge into {self.match_name} ({self.reason})"
+            return f"{self.where}: {name} → merge into {self.match_name} ({self.reason})"
         if self.status == DUPLICATE:
-            return f"{where}: {name} → same person as record {self.duplicate_of} ({self.reason})"
-        return f"{where}: {name} → new person"
+            first = earlier.where if earlier is not None else f"record {self.duplicate_of}"
+            return f"{self.where}: {name} → same person as {first} ({self.reason})"
+        return f"{self.where}: {name} → new person"
 
 
 @dataclass
@@ -129,7 +134,12 @@ class ContactImportPreview:
     def describe(self) -> list[str]:
         """Lines for a terminal or a log: the summary, each record, each problem."""
         lines = [self.summary()]
-        lines += [f"  {entry.describe()}" for entry in self.entries]
+        by_index = {entry.index: entry for entry in self.entries}
+        lines += [
+            "  "
+            + entry.describe(None if entry.duplicate_of is None else by_index[entry.duplicate_of])
+            for entry in self.entries
+        ]
         lines += [f"  warning: {issue}" for issue in self.warnings]
         lines += [f"  note: {note}" for entry in self.entries for note in entry.notes]
         lines += [f"  error: {issue}" for issue in self.errors]
