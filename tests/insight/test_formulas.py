@@ -238,3 +238,17 @@ def test_email_promises_skip_questions_and_signatures() -> None:
     body = "Hi Ann,\nwe will get back to you with the contract. Any news?\n-- \nI will be out"
     points = open_points(body, questions=False)
     assert [p.text for p in points] == ["we will get back to you with the contract."]
+
+
+def test_saying_where_one_will_be_is_not_a_promise() -> None:
+    body = (
+        "I will be travelling to Antalya on Thursday with limited access to e-mail, but I "
+        "can take calls in the evening. I will be in Manchester that week. We'll be out of "
+        "office on Friday. I'll be in touch about the contract. I'll be back on Monday and "
+        "I will send the figures then."
+    )
+    points = open_points(body, questions=False)
+    assert [p.text for p in points] == [
+        "I'll be in touch about the contract.",
+        "I'll be back on Monday and I will send the figures then.",
+    ]

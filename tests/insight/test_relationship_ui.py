@@ -331,3 +331,57 @@ def test_words_selected_in_a_saved_note_become_feedback(
     new_note = NoteEditor(ui_ctx, None, NoteDraft(body=""), {})
     qtbot.addWidget(new_note)
     assert new_note.feedback_button is None  # nothing saved to mark yet
+
+
+def test_the_customer_360_strength_links_to_the_relationship_card(
+    qtbot: Any, ui_ctx: Any, services: Services, scene: Scenario
+) -> None:
+    from relbook.ui.insights.relationship import RelationshipDialog
+    from relbook.ui.qt import QApplication, QLabel
+    from relbook.ui.views.customer import CustomerPage
+
+    ids = _book(services, scene)
+    page = CustomerPage(ui_ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    with qtbot.waitSignal(page.snapshot_loaded, timeout=10_000):
+        page.open_entity("company", ids["acme"])
+    why = page.findChild(QLabel, "strengthWhy")
+    assert why is not None and "Why?" in why.text()
+    why.linkActivated.emit("why")
+    dialogs = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, RelationshipDialog) and w.isVisible()
+    ]
+    assert len(dialogs) == 1
+    card = dialogs[0]
+    qtbot.waitUntil(card.is_loaded, timeout=10_000)
+    assert card.entity_id == ids["acme"] and card.title.text() == "Acme"
+    assert card.metrics()["Breadth"] == "1 person you really talk to: Ann Cold"
+    card.reject()
+
+
+def test_my_day_offers_keep_warm_for_a_lost_deals_people(
+    qtbot: Any, ui_ctx: Any, services: Services, scene: Scenario
+) -> None:
+    from relbook.ui.qt import QToolButton
+    from relbook.ui.views.myday import MyDayPage
+    from relbook.ui.widgets import Card
+
+    ids = _book(services, scene)
+    page = MyDayPage(ui_ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 900)
+    page.show()
+    qtbot.waitUntil(page.is_loaded, timeout=10_000)
+    card = page.findChild(Card, "keepWarm")
+    assert card is not None and card.title_label is not None
+    assert card.title_label.text() == "Keep warm (1)"
+    keep = next(
+        b for b in card.findChildren(QToolButton) if b.toolTip() == "Keep in touch every 90 days"
+    )
+    keep.click()
+    qtbot.waitUntil(lambda: services.people.detail(ids["cy"]).cadence_days == 90, timeout=10_000)
+    qtbot.waitUntil(lambda: page.findChild(Card, "keepWarm") is None, timeout=10_000)

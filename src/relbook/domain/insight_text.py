@@ -10,7 +10,9 @@ rep's recent outgoing e-mails (promises only). Deliberately simple and predictab
   to-do;
 - a sentence in which the rep commits ("I'll…", "we will…", "I promised…", "I owe…",
   "get back to…", "follow up…"; German "ich werde…", "wir werden…", "melde mich…",
-  "schicke…") is a promise;
+  "schicke…") is a promise — but saying where one will be ("I will be travelling on
+  Tuesday", "I'll be out of office", "we will be in Lyon") commits to nothing unless the
+  sentence also promises something ("I'll be in touch" does);
 - a sentence ending with "?" is an open question (notes only).
 """
 
@@ -53,7 +55,18 @@ _PROMISE = re.compile(
     r"ich werde|wir werden|melde mich|schicke (?:ich|ihm|ihr|ihnen))\b",
     re.IGNORECASE,
 )
+# "I will be travelling / away / out / in Lyon …": an announcement, not a commitment.
+_WHEREABOUTS = re.compile(
+    r"\b(?:i|we)\s*(?:'ll|’ll|\swill|\sam going to|\sare going to)\s+be\s+"
+    r"(?!in touch\b)(?:travell?ing|away|out\b|off\b|on (?:holiday|vacation|leave)\b|"
+    r"unavailable|offline|in\b|at\b|back\b|there\b|around\b)",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"[^.!?]+[.!?]?")
+
+
+def _is_promise(sentence: str) -> bool:
+    return bool(_PROMISE.search(_WHEREABOUTS.sub(" ", sentence)))
 
 
 def _own_text(text: str) -> list[str]:
@@ -102,7 +115,7 @@ def open_points(text: str, *, questions: bool = True) -> list[OpenPoint]:
             sentence = match.group(0).strip()
             if not sentence:
                 continue
-            if _PROMISE.search(sentence):
+            if _is_promise(sentence):
                 add(PointKind.PROMISE, sentence)
             elif questions and sentence.endswith("?") and len(sentence) > 3:
                 add(PointKind.QUESTION, sentence)

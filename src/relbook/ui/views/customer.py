@@ -514,6 +514,12 @@ class CustomerPage(Page):
         score = label(f"{strength:.0f}/100" if strength is not None else "not known yet", "h3")
         score.setObjectName("strengthScore")
         head.addWidget(score)
+        why = label('<a href="why" style="text-decoration:none">Why?</a>', "small")
+        why.setObjectName("strengthWhy")
+        why.setTextFormat(Qt.TextFormat.RichText)
+        why.setToolTip("Every relationship metric, and how the score is computed")
+        why.linkActivated.connect(lambda _href: self._why(d.id))
+        head.addWidget(why)
         layout.addLayout(head)
         bar = QProgressBar()
         bar.setRange(0, 100)
@@ -527,6 +533,13 @@ class CustomerPage(Page):
         if d.rhythm_days:
             layout.addWidget(ElidedLabel(f"usually every {d.rhythm_days:.0f} days", "small"))
         return box
+
+    def _why(self, entity_id: str) -> None:
+        """The relationship card: last (two-way) touch, rhythm, drift, reciprocity, trend,
+        breadth, cadence and the strength score's components (insight, issue 5)."""
+        from relbook.ui.insights.relationship import show_relationship
+
+        show_relationship(self.ctx, entity_id, self)
 
     # ---------------------------------------------------------------- tabs
     def _set_tab(

@@ -173,6 +173,8 @@ class MyDayPage(Page):
         self.right.addWidget(self._review(data))
         if data.next_contacts:
             self.right.addWidget(self._next_contacts(data))
+        if data.keep_warm:
+            self.right.addWidget(self._keep_warm(data))
         self.right.addStretch(1)
         self._loaded = True
 
@@ -461,6 +463,57 @@ class MyDayPage(Page):
             )
             row.addWidget(label(entry.reason, "small", wrap=True))
             card.body.addLayout(row)
+        card.body.addWidget(
+            _link(
+                "All of them, with why, in Insights…",
+                lambda: self.ctx.show_page("insights"),
+                "small",
+            )
+        )
+        return card
+
+    def _keep_warm(self, data: MyDay) -> QWidget:
+        """People of lost deals: keep them warm with a cadence instead of dropping them."""
+        from relbook.ui.insights.actions import accept_keep_warm, dismiss_keep_warm
+
+        card = Card(f"Keep warm ({len(data.keep_warm)})", icon_name="lost")
+        card.setObjectName("keepWarm")
+        for proposal in data.keep_warm[:5]:
+            row = QWidget()
+            row.setToolTip(proposal.reason)
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 2, 0, 2)
+            layout.setSpacing(8)
+            text = QVBoxLayout()
+            text.setSpacing(0)
+            name = ElidedLabel(proposal.person.name, clickable=True)
+            name.clicked.connect(lambda p=proposal: self.ctx.open_entity("person", p.person.id))
+            text.addWidget(name)
+            text.addWidget(
+                ElidedLabel(
+                    f"'{proposal.deal.name}' lost · every {proposal.cadence_days} days?", "small"
+                )
+            )
+            layout.addLayout(text, 1)
+            layout.addWidget(
+                tool(
+                    "check",
+                    f"Keep in touch every {proposal.cadence_days} days",
+                    lambda p=proposal: accept_keep_warm(self.ctx, [p]),
+                )
+            )
+            layout.addWidget(
+                tool("close", "No, thanks", lambda p=proposal: dismiss_keep_warm(self.ctx, [p]))
+            )
+            card.body.addWidget(row)
+        if len(data.keep_warm) > 5:
+            card.body.addWidget(
+                _link(
+                    f"All {len(data.keep_warm)} in Insights…",
+                    lambda: self.ctx.show_page("insights"),
+                    "small",
+                )
+            )
         return card
 
     # ---------------------------------------------------------------- actions
