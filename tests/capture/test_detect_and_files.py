@@ -27,6 +27,8 @@ def test_kinds_are_judged_by_content_not_by_name(tmp_path: Path) -> None:
         "message.txt": (EML, FileKind.EML),
         "noextension": (EML, FileKind.EML),
         "archive.dat": (b"From ann@acme.example Tue Mar 10 10:00:00 2026\n" + EML, FileKind.MBOX),
+        # A NUL early in an mbox (8-bit junk in a message) does not make it "binary".
+        "junk.mbox": (b"From a Tue Mar 10 10:00:00 2026\n" + EML + b"\0\xff\n", FileKind.MBOX),
         "calendar.txt": (b"\xef\xbb\xbf" + ICS, FileKind.ICS),
         "event.ics": (b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n", FileKind.ICS),
         "people.txt": (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEND:VCARD\r\n", FileKind.VCF),

@@ -97,6 +97,13 @@ def _judge(head: bytes, suffix: str) -> tuple[FileKind, str]:
     for magic, what in _BINARY_MAGIC:
         if head.startswith(magic):
             return FileKind.UNKNOWN, f"is {what}, not a mail, calendar or contacts file"
+    raw = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    # Mail is judged on the bytes: an mbox may carry a NUL or 8-bit junk in an early message.
+    if not raw[:6].upper().startswith(b"BEGIN:"):  # iCalendar and vCard: judged as text
+        if raw.startswith(b"From ") and looks_like_mail(raw):
+            return FileKind.MBOX, ""
+        if looks_like_mail(raw):
+            return FileKind.EML, ""
     text = _as_text(head)
     if text is None:
         return FileKind.UNKNOWN, "is a binary file, not a mail, calendar or contacts file"
@@ -110,11 +117,6 @@ def _judge(head: bytes, suffix: str) -> tuple[FileKind, str]:
         return FileKind.ICS, ""
     if upper.startswith("BEGIN:VCARD"):
         return FileKind.VCF, ""
-    raw = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if raw.startswith(b"From ") and looks_like_mail(raw):
-        return FileKind.MBOX, ""
-    if looks_like_mail(raw):
-        return FileKind.EML, ""
     if suffix in (".csv", ".tsv") or _looks_like_csv(start):
         return FileKind.CSV, ""
     if suffix in (".ics", ".ical", ".ifb"):
