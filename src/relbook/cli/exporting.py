@@ -19,8 +19,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "export",
         help="export people as vCard, or people/companies/deals as CSV",
-        description="Export from the book. vCard (3.0, or 4.0 with --vcard-version) holds "
-        "people; CSV holds people, companies or deals, with cells a spreadsheet would run "
+        description="Export from the book. vCard (3.0; 4.0, or 2.1 for old phones and "
+        "Outlook, with --vcard-version) holds people; CSV holds people, companies or deals, with cells a spreadsheet would run "
         "as formulas (=, +, -, @) neutralised. Choose what to export with --filter (the "
         "filter language of the app's lists, e.g. 'tag:key-account company:acme') or --ids; "
         "without either, everything of that kind is exported.",
@@ -35,7 +35,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--filter", metavar="TEXT", default="", help="only records matching")
     parser.add_argument("--ids", metavar="ID,ID…", default="", help="only these records")
     parser.add_argument(
-        "--vcard-version", choices=("3.0", "4.0"), default="3.0", help="vCard version"
+        "--vcard-version", choices=("2.1", "3.0", "4.0"), default="3.0", help="vCard version"
     )
     parser.add_argument(
         "--out", metavar="FILE", help="write to this file (default: standard output)"
