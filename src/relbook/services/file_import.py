@@ -17,7 +17,10 @@ from pathlib import Path
 from relbook.capture.detect import CONTACT_KINDS, Detected, FileKind, walk
 from relbook.capture.ingest import IngestProgress, IngestReport, ingest_items
 from relbook.capture.items import ItemProblem, ReadItem
-from relbook.capture.sources.base import CancelToken
+from relbook.capture.sources.base import (  # Cancelled: re-exported for the UI
+    Cancelled,  # noqa: F401
+    CancelToken,
+)
 from relbook.capture.sources.files import read_items
 from relbook.services.base import Service
 

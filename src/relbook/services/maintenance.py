@@ -67,6 +67,13 @@ class MaintenanceService(Service):
             search_index.rebuild(connection)
         self.services.changes.publish(("search",), reason="rebuild")
 
+    def backup_now(self) -> backup.BackupFile:
+        """A backup taken on request (the app's "Back up now"), verified like the daily one."""
+        return backup.take_backup(self.book.path, "manual", self.clock.now())
+
+    def latest_backup(self) -> backup.BackupFile | None:
+        return backup.latest_backup(self.book.path)
+
     def backup_if_due(self) -> backup.BackupFile | None:
         settings = self.services.settings
         if not settings.get("backup_enabled"):

@@ -17,15 +17,20 @@ SIZE = (1360, 860)
 
 
 def _wait(app: Any, condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Run the event loop until ``condition`` holds (checked every 5 ms) or time is up."""
+    from relbook.ui.qt import QEventLoop, QTimer
+
     deadline = time.monotonic() + timeout
+    loop = QEventLoop()
     while time.monotonic() < deadline:
         app.processEvents()
         if condition():
-            # two more turns: queued refreshes and the paint they cause
+            # a few more turns: queued refreshes and the paint they cause
             for _ in range(3):
                 app.processEvents()
             return True
-        time.sleep(0.005)
+        QTimer.singleShot(5, loop.quit)
+        loop.exec()  # the event loop keeps running while we wait
     return False
 
 

@@ -688,13 +688,9 @@ class MainWindow(QMainWindow):
     def backup_now(self) -> None:
         if self.ctx is None:
             return
-        from datetime import UTC, datetime
-
-        from relbook.storage import backup
-
-        path = self.ctx.services.book.path
+        maintenance = self.ctx.services.maintenance
         self.ctx.write(
-            lambda: backup.take_backup(path, "manual", datetime.now(UTC)),
+            maintenance.backup_now,
             lambda taken: self.toast.show_message(f"Backup written: {taken.path.name}"),
             label="backup",
         )

@@ -52,7 +52,7 @@ class ImportDialog(QDialog):
 
     def __init__(self, ctx: UiContext, files: list[Path], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from relbook.capture.sources.base import CancelToken
+        from relbook.services.file_import import CancelToken
 
         self.ctx = ctx
         self.files = list(files)
@@ -166,8 +166,8 @@ class ImportDialog(QDialog):
         self.finished_import.emit(report)
 
     def _failed(self, error: BaseException) -> bool:
-        from relbook.capture.sources.base import Cancelled
         from relbook.domain.errors import UserError
+        from relbook.services.file_import import Cancelled
 
         if isinstance(error, Cancelled):
             self.state = "cancelled"

@@ -111,12 +111,10 @@ class SettingsDialog(EditorDialog):
         self.save_button.setEnabled(False)
         self.resize(640, 700)
         settings = ctx.services.settings
-        path = ctx.services.book.path
+        maintenance = ctx.services.maintenance
 
         def load() -> tuple[dict[str, Any], str]:
-            from relbook.storage import backup
-
-            latest = backup.latest_backup(path)
+            latest = maintenance.latest_backup()
             text = (
                 f"Latest: {latest.taken_at:%Y-%m-%d %H:%M} UTC — {latest.path}"
                 if latest

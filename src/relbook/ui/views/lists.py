@@ -91,12 +91,25 @@ class BuiltinView:
 
 
 ALL = BuiltinView("builtin:all", "All", "")
+OPEN_DEAL_COLUMNS = (
+    "title",
+    "company",
+    "stage",
+    "amount",
+    "probability",
+    "weighted",
+    "close",
+    "days_in_stage",
+)
 OPEN_TASK_COLUMNS = ("title", "due", "person", "company", "deal", "priority")
 BUILTIN_VIEWS: dict[str, tuple[BuiltinView, ...]] = {
     "person": (ALL,),
     "company": (ALL,),
     # Lists of work open on what is still to do; the closed past is one click away.
-    "deal": (BuiltinView("builtin:open", "Open", "is:open", (("close", True),)), ALL),
+    "deal": (
+        BuiltinView("builtin:open", "Open", "is:open", (("close", True),), OPEN_DEAL_COLUMNS),
+        ALL,
+    ),
     "task": (
         BuiltinView("builtin:open", "Open", "is:open", (("due", True),), OPEN_TASK_COLUMNS),
         BuiltinView(
@@ -265,7 +278,11 @@ class ListPage(Page):
         layout.addWidget(self.table, 1)
 
         self.model.counted.connect(self._counted)
+        self.model.block_loaded.connect(lambda _first: self._reselect())
         self.model.failed.connect(self._filter_failed)
+        # Ids selected before a refresh: selected again as their rows arrive.
+        self._keep_selection: set[str] = set()
+        self._reselecting = False
         self._refresher = Refresher(
             ctx,
             (self.kind, "tag", "field_def", "saved_view", *self.related_kinds()),
@@ -315,6 +332,9 @@ class ListPage(Page):
 
         def done(result: tuple[list, list]) -> None:
             columns, views_list = result
+            rows = self.selected_rows()
+            known = [self.model.id_at(r) for r in rows] if len(rows) <= BLOCK * 5 else []
+            self._keep_selection = {i for i in known if i}
             if [c.key for c in columns] != [c.key for c in self.model.all_columns]:
                 keys = [c.key for c in self.model.columns]
                 self.model.set_columns(columns, keys)
@@ -344,6 +364,28 @@ class ListPage(Page):
         self.filter.style().polish(self.filter)
         self._loaded_once = True
         self._update_sort_indicator()
+        self._reselect()
+
+    def _reselect(self) -> None:
+        """After a refresh the rows the rep had selected are selected again."""
+        if not self._keep_selection:
+            return
+        from relbook.ui.qt import QItemSelection, QItemSelectionModel
+
+        selection = QItemSelection()
+        for block, rows in list(self.model._blocks.items()):
+            for offset, row in enumerate(rows):
+                if row.id in self._keep_selection:
+                    index = self.model.index(block * BLOCK + offset, 0)
+                    selection.select(index, index)
+        if selection.isEmpty():
+            return
+        self._reselecting = True
+        self.table.selectionModel().select(
+            selection,
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self._reselecting = False
 
     def _filter_failed(self, error: Any) -> None:
         self.filter_error.setText(error.message + ("\n" + error.remedy if error.remedy else ""))
@@ -355,6 +397,7 @@ class ListPage(Page):
 
     def _apply_filter(self) -> None:
         self._filter_timer.stop()
+        self._keep_selection = set()
         if self.filter.text() != self.model.filter_text:
             self.model.reload(filter_text=self.filter.text())
 
@@ -419,18 +462,30 @@ class ListPage(Page):
             view_id,
         )
 
-    def save_view(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save view", "Name of the view:")
-        if not ok or not name.strip():
+    def save_view(self, name: str | None = None) -> None:
+        """Save the filter, columns and sort as a view (asks for the name unless given)."""
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Save view", "Name of the view:")
+            if not ok:
+                return
+        if not name.strip():
             return
         draft = self._draft(name)
         views = self.ctx.services.views
+        kind = self.kind
+
+        def create() -> str:
+            view_id = views.create(draft)
+            # A new view goes last, after the rep's own order of the others.
+            ids = [v.id for v in views.all(kind) if v.id != view_id]
+            views.reorder(kind, [*ids, view_id])
+            return view_id
 
         def done(view_id: str) -> None:
             self.views_bar.current_id = view_id
             self.ctx.status(f"Saved view “{name.strip()}”")
 
-        self.ctx.write(lambda: views.create(draft), done, label="save view")
+        self.ctx.write(create, done, label="save view")
 
     def update_view(self, view_id: str) -> None:
         view = next(v for v in self.views_bar.views if v.id == view_id)
@@ -440,9 +495,11 @@ class ListPage(Page):
             lambda: views.update(draft), lambda _r: self.ctx.status(f"Updated “{view.name}”")
         )
 
-    def rename_view(self, view_id: str) -> None:
+    def rename_view(self, view_id: str, name: str | None = None) -> None:
         view = next(v for v in self.views_bar.views if v.id == view_id)
-        name, ok = QInputDialog.getText(self, "Rename view", "New name:", text=view.name)
+        ok = True
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename view", "New name:", text=view.name)
         if ok and name.strip():
             views = self.ctx.services.views
             self.ctx.write(lambda: views.rename(view_id, name), None, label="rename view")
@@ -484,6 +541,8 @@ class ListPage(Page):
         return sorted({index.row() for index in self.table.selectionModel().selectedRows()})
 
     def _selection_changed(self, *_args: object) -> None:
+        if not self._reselecting:
+            self._keep_selection = set()  # the rep chose anew
         rows = self.selected_rows()
         if len(rows) > 1:
             one, many = NOUNS[self.kind]
@@ -517,9 +576,12 @@ class ListPage(Page):
 
         self.ctx.read(work, action, owner=self)
 
-    def tag_selected(self) -> None:
-        name, ok = QInputDialog.getText(self, "Tag", "Add this tag to the selected rows:")
-        if not ok or not name.strip():
+    def tag_selected(self, name: str | None = None) -> None:
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Tag", "Add this tag to the selected rows:")
+            if not ok:
+                return
+        if not name.strip():
             return
         tags = self.ctx.services.tags
         kind = self.kind
@@ -533,10 +595,11 @@ class ListPage(Page):
 
         self.with_selected_ids(run)
 
-    def export_selected(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export", str(Path.home() / f"{NOUNS[self.kind][1]}.csv"), "CSV (*.csv)"
-        )
+    def export_selected(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export", str(Path.home() / f"{NOUNS[self.kind][1]}.csv"), "CSV (*.csv)"
+            )
         if path:
             self.with_selected_ids(lambda ids: self.export_ids(ids, Path(path)))
 
