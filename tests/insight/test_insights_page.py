@@ -209,3 +209,38 @@ def test_an_empty_book_says_what_would_fill_each_chart_and_list(
         lists.show_list(index)
         assert lists.stack.currentWidget() is lists.empty
         assert not lists.why_button.isEnabled()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_a_cluster_saves_as_a_target_list_and_exports_from_the_page(
+    qtbot: object, ui_ctx: object, services: Services, tmp_path: Path
+) -> None:
+    from relbook.ui.insights.page import InsightsPage
+
+    _fill(services)
+    cluster = next(p.cluster for p in services.insight.segments().points if p.name == "Globex")
+    page = InsightsPage(ui_ctx)  # type: ignore[arg-type]
+    qtbot.addWidget(page)  # type: ignore[attr-defined]
+    page.show()
+    qtbot.waitUntil(page.is_loaded, timeout=10_000)  # type: ignore[attr-defined]
+    page.cluster_box.setCurrentIndex(page.cluster_box.findData(cluster.value))
+
+    with qtbot.waitSignal(ui_ctx.status_message, timeout=10_000) as told:  # type: ignore[attr-defined]
+        page.save_cluster_as("Spring campaign")
+    assert told.args[0] == (
+        "Saved 'Spring campaign': 1 company and 1 person, as views in Companies and People."
+    )
+    assert "Spring campaign" in [v.name for v in services.views.all("person")]
+    assert "Spring campaign" in [v.name for v in services.views.all("company")]
+    with qtbot.waitSignal(ui_ctx.status_message, timeout=10_000) as told:  # type: ignore[attr-defined]
+        page.save_cluster_as("Spring campaign")
+    assert told.args[0].startswith("Not saved:") and "exists" in told.args[0]
+
+    target = tmp_path / "campaign.vcf"
+    with qtbot.waitSignal(ui_ctx.status_message, timeout=10_000):  # type: ignore[attr-defined]
+        page.export_cluster(str(target), "vcard", "person")
+    text = target.read_text(encoding="utf-8")
+    assert "BEGIN:VCARD" in text and "Bob Globex" in text and "Ann Acme" not in text
+    with qtbot.waitSignal(ui_ctx.status_message, timeout=10_000) as told:  # type: ignore[attr-defined]
+        page.export_cluster(str(tmp_path / "missing" / "x.csv"), "csv", "person")
+    assert told.args[0].startswith("Could not write") and "Choose another folder" in told.args[0]

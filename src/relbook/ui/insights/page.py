@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from relbook.domain.insight_segments import CLUSTER_ADVICE, Cluster
 from relbook.domain.money import from_minor
 from relbook.ui.context import Refresher
-from relbook.ui.fmt import money, when
+from relbook.ui.fmt import money, plural, when
 from relbook.ui.insights.charts import (
     ScatterPoint,
     bar_chart,
@@ -880,17 +880,38 @@ class InsightsPage(Page):
             f"Name of the target list ({len(ids)} companies):",
             text=f"{cluster.value.capitalize()} {self.months} months",
         )
-        if not ok or not name.strip():
+        if ok and name.strip():
+            self.save_cluster_as(name)
+
+    def save_cluster_as(self, name: str) -> None:
+        """Save the chosen cluster's companies (and their people) as a target list: a tag
+        and a saved view in Companies and in People."""
+        cluster, ids = self._cluster_ids()
+        if not ids:
+            self.ctx.status(f"No companies in '{cluster.value}' to save.")
             return
         insight = self.ctx.services.insight
         self.ctx.write(
             lambda: insight.save_segment(name, ids),
             lambda saved: self.ctx.status(
-                f"Saved '{saved.tag}': {saved.company_count} companies and "
-                f"{saved.person_count} people, as views in Companies and People."
+                f"Saved '{saved.tag}': {plural(saved.company_count, 'company', 'companies')} "
+                f"and {plural(saved.person_count, 'person', 'people')}, as views in Companies "
+                "and People."
             ),
+            self._segment_failed,
             owner=self,
         )
+
+    def _segment_failed(self, error: BaseException) -> bool:
+        from relbook.domain.errors import UserError, ValidationError
+
+        if isinstance(error, ValidationError):
+            self.ctx.status("Not saved: " + "; ".join(e.message for e in error.errors))
+            return True
+        if isinstance(error, UserError):
+            self.ctx.status(f"{error.message} {error.remedy}".strip())
+            return True
+        return False
 
     def _export_segment(self) -> None:
         cluster, ids = self._cluster_ids()
@@ -907,11 +928,33 @@ class InsightsPage(Page):
             return
         fmt = "vcard" if "vCard" in chosen else "csv"
         kind = "company" if chosen.startswith("Companies") else "person"
+        self.export_cluster(path, fmt, kind)
+
+    def export_cluster(self, path: str, fmt: str, kind: str) -> None:
+        """Write the chosen cluster's people (CSV or vCard) or companies (CSV) to ``path``
+        for a campaign, off the UI thread."""
+        cluster, ids = self._cluster_ids()
+        if not ids:
+            self.ctx.status(f"No companies in '{cluster.value}' to export.")
+            return
         insight = self.ctx.services.insight
 
         def work() -> str:
+            from relbook.domain.errors import UserError
+
             text = insight.export_segment(ids, fmt, kind)
-            Path(path).write_text(text, encoding="utf-8")
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise UserError(
+                    f"Could not write {path}: {error.strerror or error}.",
+                    "Choose another folder or file name.",
+                ) from error
             return path
 
-        self.ctx.read(work, lambda written: self.ctx.status(f"Exported to {written}"), owner=self)
+        self.ctx.read(
+            work,
+            lambda written: self.ctx.status(f"Exported to {written}"),
+            self._segment_failed,
+            owner=self,
+        )
