@@ -15,8 +15,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PG_BIN_CANDIDATES = [
     Path("/usr/lib/postgresql/15/bin"),
@@ -136,11 +138,7 @@ class PgServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {server.port} -k {root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 "
-            f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
-        )
+        options = server._options(server.port, root / "data")
         server._run(
             "pg_ctl",
             "-D",
@@ -154,7 +152,171 @@ class PgServer:
         )
         return server
 
+    def _options(self, port: int, data: Path) -> str:
+        tls = self.root / "tls"
+        return (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {data.parent} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 "
+            f"-c ssl=on -c ssl_cert_file={tls / 'server.crt'} -c ssl_key_file={tls / 'server.key'}"
+        )
+
+    def start_standby(self) -> Standby:
+        """A hot standby streaming from this server (pg_basebackup -R), on its own port."""
+        folder = self.root / f"standby-{free_port()}"
+        folder.mkdir()
+        if self._as_postgres:
+            shutil.chown(folder, "postgres", "postgres")
+        data = folder / "data"
+        self._run(
+            "pg_basebackup",
+            "-D",
+            str(data),
+            "-h",
+            str(self.root),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
+        standby = Standby(self, data, free_port())
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "-o",
+            self._options(standby.port, data) + " -c hot_standby=on",
+            "start",
+        )
+        return standby
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class Standby:
+    """A streaming replica of a PgServer: readable, never writable, possibly behind."""
+
+    primary: PgServer
+    data: Path
+    port: int
+
+    def dsn(self, user: str, dbname: str, **extra: str) -> str:
+        return self.primary.dsn(user, dbname, **extra).replace(
+            f"port={self.primary.port}", f"port={self.port}"
+        )
+
+    def _admin(self, port: int) -> Any:
+        import psycopg
+
+        dsn = self.primary.admin_dsn().replace(f"port={self.primary.port}", f"port={port}")
+        return psycopg.connect(dsn, autocommit=True)
+
+    def pause(self) -> None:
+        with self._admin(self.port) as conn:
+            conn.execute("SELECT pg_wal_replay_pause()")
+
+    def resume(self) -> None:
+        with self._admin(self.port) as conn:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+    def catch_up(self, timeout_s: float = 30.0) -> None:
+        """Wait until the standby has replayed everything the primary has written."""
+        with self._admin(self.primary.port) as primary:
+            target = primary.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
+        deadline = time.monotonic() + timeout_s
+        with self._admin(self.port) as standby:
+            while True:
+                done = standby.execute(
+                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)
+                ).fetchone()[0]
+                if done:
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the standby did not replay up to {target}")
+                time.sleep(0.05)  # polling a server's progress (not a timed assertion)
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.primary._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.data.parent, ignore_errors=True)
+
+
+@dataclass
+class Bouncer:
+    """pgbouncer in transaction mode in front of a PgServer: every transaction may run on
+    another server connection, and one server connection serves many clients."""
+
+    server: PgServer
+    folder: Path
+    port: int
+
+    @classmethod
+    def start(cls, server: PgServer, users: dict[str, str], pool_size: int = 1) -> Bouncer:
+        binary = shutil.which("pgbouncer")
+        assert binary is not None
+        folder = Path(tempfile.mkdtemp(prefix="relbook-bouncer-"))
+        bouncer = cls(server, folder, free_port())
+        (folder / "users.txt").write_text(
+            "".join(f'"{user}" "{password}"\n' for user, password in users.items())
+        )
+        (folder / "pgbouncer.ini").write_text(
+            f"""[databases]
+* = host=127.0.0.1 port={server.port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {bouncer.port}
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = {folder / "users.txt"}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 50
+server_tls_sslmode = disable
+logfile = {folder / "log"}
+pidfile = {folder / "pid"}
+"""
+        )
+        command = [binary, "-d", str(folder / "pgbouncer.ini")]
+        if server._as_postgres:  # pgbouncer refuses to run as root
+            for path in (folder, *folder.iterdir()):
+                shutil.chown(path, "postgres", "postgres")
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+        bouncer._wait_listening()
+        return bouncer
+
+    def _wait_listening(self, timeout_s: float = 10.0) -> None:
+        """pgbouncer -d returns before the daemon listens: wait for the port to answer."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if time.monotonic() > deadline:
+                log = self.folder / "log"
+                raise AssertionError(
+                    "pgbouncer did not start: " + (log.read_text() if log.exists() else "")
+                )
+            time.sleep(0.02)  # polling a starting server (not a timed assertion)
+
+    def dsn(self, user: str, dbname: str) -> str:
+        return f"host=127.0.0.1 port={self.port} user={user} dbname={dbname} sslmode=disable"
+
+    def stop(self) -> None:
+        pid_file = self.folder / "pid"
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), 15)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
