@@ -319,4 +319,3 @@ pidfile = {folder / "pid"}
         with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
             os.kill(int(pid_file.read_text().strip()), 15)
         shutil.rmtree(self.folder, ignore_errors=True)
-

@@ -165,6 +165,6 @@ def test_sync_through_pgbouncer_in_transaction_mode(
                 "WHERE datname = %s AND usename = ANY(%s) GROUP BY 1",
                 (team_db.dbname, list(roles.values())),
             ).fetchall()
-        assert dict(backends) == {role: 1 for role in roles.values()}  # the bouncer's pool
+        assert dict(backends) == dict.fromkeys(roles.values(), 1)  # the bouncer's pool
     finally:
         bouncer.stop()
