@@ -385,3 +385,35 @@ def test_my_day_offers_keep_warm_for_a_lost_deals_people(
     keep.click()
     qtbot.waitUntil(lambda: services.people.detail(ids["cy"]).cadence_days == 90, timeout=10_000)
     qtbot.waitUntil(lambda: page.findChild(Card, "keepWarm") is None, timeout=10_000)
+
+
+def test_the_open_window_counts_meetings_that_have_happened(
+    qtbot: Any, services: Services, book_path: Any, tmp_path: Any
+) -> None:
+    """Written while the meeting was still ahead, it counts once the window's upkeep sees
+    it has happened (the window runs ``insight.maintain`` after start and every hour)."""
+    from datetime import UTC, datetime
+
+    from relbook.app import AppPaths
+    from relbook.ui.main import build_window, create_application
+
+    real_now = datetime.now(UTC).replace(microsecond=0)
+    services.clock.at = real_now - timedelta(hours=3)  # type: ignore[attr-defined]
+    scene = Scenario(services)
+    ann = scene.person("Ann Planned")
+    scene.meeting(real_now - timedelta(hours=1), subject="Workshop", people=[ann])
+    assert services.people.detail(ann).last_touch_at is None  # ahead when it was written
+
+    create_application()
+    home = tmp_path / "home"
+    window = build_window(
+        str(book_path), paths=AppPaths(home / "d", home / "c", home / "l"), auto_backup=True
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(
+        lambda: services.people.detail(ann).last_touch_at == real_now - timedelta(hours=1),
+        timeout=20_000,
+    )
+    assert window._upkeep_timer is not None and window._upkeep_timer.isActive()
+    window.close_book()

@@ -225,3 +225,29 @@ def test_the_daily_rescore_lets_stored_strength_decay(services: Services, scene:
     after = services.people.detail(ann).strength
     assert before is not None and after is not None and after < before
     assert after == pytest.approx(services.insight.explain(ann).score, abs=0.1)
+
+
+def test_maintenance_counts_meetings_once_they_have_happened_and_rescores_daily(
+    services: Services, scene: Scenario
+) -> None:
+    ann = scene.person("Ann Planned")
+    scene.touch(ann, 10, direction="inbound")
+    bob = scene.person("Bob Elsewhere")
+    scene.touch(bob, 3, direction="inbound")
+    starts = scene.now + timedelta(days=1)
+    scene.meeting(starts, subject="Workshop", people=[ann])
+    assert services.insight.maintain().meetings_entities == 0  # nothing has happened yet
+    assert services.insight.relationship(ann).last_touch_at == scene.ago(10)
+
+    scene.clock.at = scene.now + timedelta(days=2)
+    assert services.insight.relationship(ann).last_touch_at == scene.ago(10)  # stale until…
+    done = services.insight.maintain()
+    assert done.meetings_entities == 1 and done.rescored >= 1
+    card = services.insight.relationship(ann)
+    assert card.last_touch_at == starts and card.touch_count == 2
+    assert card.last_two_way_at == starts  # a meeting is two-way
+    assert services.people.detail(ann).strength == pytest.approx(card.strength.score, abs=0.1)
+    bob_now = services.insight.relationship(bob).strength.score
+    assert services.people.detail(bob).strength == pytest.approx(bob_now, abs=0.1)  # decayed
+    again = services.insight.maintain()
+    assert (again.meetings_entities, again.rescored) == (0, 0)  # same day: nothing to do

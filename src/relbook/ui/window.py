@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTABLE = (".eml", ".mbox", ".ics", ".vcf", ".csv", ".mbx")
+INSIGHT_UPKEEP_MS = 60 * 60 * 1000  # services.insight.maintain, while the book is open
 CUSTOMER_TITLES = {"person": "Person", "company": "Company", "deal": "Deal"}
 QUICK_LOG_KEYS = (
     ("call", "C", "Log a call"),
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self._current: str = ""
         self._ready_sent = False
         self.auto_backup = True  # the daily backup after start-up (off for screenshots)
+        self._upkeep_timer: QTimer | None = None  # insight upkeep, hourly
         self.started_at = time.perf_counter()
         self.setWindowTitle("Relbook")
         self.setWindowIcon(app_icon())
@@ -155,9 +157,21 @@ class MainWindow(QMainWindow):
         ctx.read(services.book.warm_up, lambda _r: None, label="warm up")
         if self.auto_backup:
             ctx.write(services.maintenance.backup_if_due, lambda _r: None, label="daily backup")
+            # Meetings that have happened start counting as touches; strength decays daily.
+            self._insight_upkeep()
+            if self._upkeep_timer is None:
+                self._upkeep_timer = QTimer(self)
+                self._upkeep_timer.setInterval(INSIGHT_UPKEEP_MS)
+                self._upkeep_timer.timeout.connect(self._insight_upkeep)
+                self._upkeep_timer.start()
             # The sync page owns the timer that syncs due accounts in the background.
             if page_spec("sync").available():
                 self.page("sync")
+
+    def _insight_upkeep(self) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            ctx.write(ctx.services.insight.maintain, lambda _r: None, label="insight upkeep")
 
     def close_book(self) -> None:
         if self.ctx is None:

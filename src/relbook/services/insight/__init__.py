@@ -42,7 +42,7 @@ from relbook.services.insight.relationships import (
 from relbook.services.insight.segments import HeatMap, Segments
 
 if TYPE_CHECKING:
-    from relbook.services.insight.actions import FeedbackSelection, SavedSegment
+    from relbook.services.insight.actions import FeedbackSelection, Maintained, SavedSegment
 
 __all__ = ["InsightService"]
 
@@ -151,6 +151,13 @@ class InsightService(Service):
         from relbook.services.insight.actions import rescore_if_due
 
         return rescore_if_due(self.services)
+
+    def maintain(self) -> Maintained:
+        """Meetings that happened since the last run count as touches; the stored strength
+        decays once a day. Run it in the background at start and every hour."""
+        from relbook.services.insight.actions import maintain
+
+        return maintain(self.services)
 
     def refresh_passed(self, since: datetime) -> int:
         """Count meetings that happened since ``since`` as touches."""

@@ -267,6 +267,42 @@ def rescore_if_due(services: Services) -> int:
     return count
 
 
+# When maintenance last brought in meetings that happened (a private key of the setting
+# table, in UTC milliseconds); without it, it looks back this far.
+PASSED_MARKER = "insight_meetings_checked_at"
+FIRST_LOOK_BACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Maintained:
+    meetings_entities: int  # people and companies whose planned meetings have happened
+    rescored: int  # rows whose stored strength was refreshed
+
+
+def maintain(services: Services) -> Maintained:
+    """Keep the stored touch statistics true as time passes (run it in the background at
+    start and every hour): planned meetings that have happened since the last run start
+    counting as touches, and the stored strength decays once a day."""
+    now_ms = to_millis(services.clock.now())
+    with services.book.raw_write() as connection:
+        row = connection.execute(
+            "SELECT value FROM setting WHERE key = ?", (PASSED_MARKER,)
+        ).fetchone()
+        if row is None:
+            since_ms = now_ms - FIRST_LOOK_BACK_DAYS * 86_400_000
+        else:  # the column's numeric affinity may have turned the JSON text into a number
+            since_ms = int(row[0] if isinstance(row[0], int | float) else json.loads(row[0]))
+        passed = touch.refresh_passed(connection, since_ms, now_ms) if since_ms < now_ms else 0
+        connection.execute(
+            """INSERT INTO setting (key, value) VALUES (?, ?)
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+            (PASSED_MARKER, json.dumps(max(now_ms, since_ms))),
+        )
+    if passed:
+        services.changes.publish(("person", "company"), reason="meetings passed")
+    return Maintained(passed, rescore_if_due(services))
+
+
 def refresh_passed(services: Services, since: datetime) -> int:
     """Bring in meetings that happened since ``since`` (they count from now on)."""
     now = services.clock.now()
