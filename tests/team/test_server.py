@@ -225,3 +225,49 @@ def test_verify_full_checks_the_certificate_and_the_name(
         assert services.team.status().last_error == ""
     finally:
         services.close()
+
+
+def test_a_newer_server_migration_is_applied_by_upgrade_and_checked_by_the_client(
+    team_db: TeamDb, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server SQL is versioned: a client that needs version 2 names the older server
+    and the way out; 'upgrade' applies it as the owner; a new table without forced
+    row-level security would make every client refuse the server."""
+    import sys
+    import types
+
+    team_db.init("north")
+    alice = make_client("alice")
+    alice.sync()
+
+    module = types.ModuleType("relbook.team.schema.v0002_test_tags")
+    module.VERSION = 2  # type: ignore[attr-defined]
+    module.SQL = (  # type: ignore[attr-defined]
+        "CREATE TABLE relbook.tag_test (team_id uuid NOT NULL, name text NOT NULL);\n"
+        "ALTER TABLE relbook.tag_test ENABLE ROW LEVEL SECURITY;\n"
+        "GRANT SELECT ON relbook.tag_test TO __REPS__;\n"
+    )
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(schema, "MODULES", (*schema.MODULES, "v0002_test_tags"))
+    assert schema.head() == 2
+
+    with pytest.raises(
+        TeamSchemaMismatch, match="schema is version 1; this Relbook needs 2"
+    ) as old:
+        alice.sync()
+    assert "relbook team upgrade" in old.value.remedy
+    assert provision.upgrade_server(team_db.admin_dsn) == [2]
+    assert provision.upgrade_server(team_db.admin_dsn) == []
+    with team_db.admin() as conn:
+        owner = conn.execute(
+            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'tag_test'"
+        ).fetchone()
+        names = [r[0] for r in conn.execute("SELECT name FROM relbook.schema_version ORDER BY 1")]
+    assert owner == (team_db.owner,) and names == ["v0001_initial", "v0002_test_tags"]
+    # The migration forgot FORCE ROW LEVEL SECURITY: the owner could read past it.
+    with pytest.raises(UnsafeRole, match=r"not enabled and forced on relbook\.tag_test"):
+        alice.sync()
+    with team_db.admin() as conn:
+        conn.execute("ALTER TABLE relbook.tag_test FORCE ROW LEVEL SECURITY")
+    alice.sync()
+    assert alice.services.team.status().last_error == ""
