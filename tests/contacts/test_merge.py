@@ -479,3 +479,169 @@ def test_merging_a_parent_into_its_subsidiary(services: Services) -> None:
     assert "Parent company" not in merged.about
     services.merge.undo(record)
     assert snapshot(services) == before
+
+
+# ------------------------------------------------------------- company property
+
+_DOMAINS = ["acme.example", "acme-corp.example", "acme.test", "globex.example"]
+_INDUSTRIES = ["", "Tools", "Manufacturing"]
+
+company_data = st.fixed_dictionaries(
+    {
+        "domains": st.lists(st.sampled_from(_DOMAINS), max_size=2, unique=True),
+        "tags": st.lists(st.sampled_from(_TAGS), max_size=2),
+        "industry": st.sampled_from(_INDUSTRIES),
+        "employees": st.sampled_from([None, 40, 5000]),
+        "potential": st.sampled_from([None, "50000", "8000"]),
+        "tier": st.sampled_from([None, "Gold", "Silver"]),
+        "regions": st.lists(st.sampled_from(["EMEA", "APAC", "US"]), max_size=2, unique=True),
+    }
+)
+company_scenario = st.fixed_dictionaries(
+    {
+        "a": company_data,
+        "b": company_data,
+        "related": st.sampled_from(["", "b-under-a", "a-under-b"]),
+        "people": st.lists(owner, max_size=3),
+        "deals": st.lists(owner, max_size=2),
+        "notes": st.lists(owner, max_size=2),
+        "tasks": st.lists(owner, max_size=2),
+        "meetings": st.lists(owner, max_size=3),
+        "subsidiaries": st.lists(owner, max_size=2),
+        "choices": st.dictionaries(
+            st.sampled_from(["name", "industry", "employees", "values", "custom.tier"]),
+            st.sampled_from(["survivor", "other"]),
+            max_size=2,
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=company_scenario)
+def test_company_merge_loses_nothing_and_undo_restores(
+    data: dict[str, Any], template_book: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("merge-company") / "book.relbook"
+    shutil.copyfile(template_book, path)
+    clock = FixedClock(NOW)
+    services = Services(open_book(path, clock), clock)
+    try:
+        _company_property(services, data)
+    finally:
+        services.close()
+
+
+def _company_property(services: Services, data: dict[str, Any]) -> None:
+    services.fields.save(FieldDefDraft("company", "Tier", "choice", choices=["Gold", "Silver"]))
+    services.fields.save(
+        FieldDefDraft("company", "Regions", "multi_choice", choices=["EMEA", "APAC", "US"])
+    )
+    companies = []
+    used: set[str] = set()
+    for name, key in (("Acme", "a"), ("ACME Inc.", "b")):
+        spec = data[key]
+        domains = [d for d in spec["domains"] if d not in used]
+        used |= set(domains)
+        custom: dict[str, Any] = {}
+        if spec["tier"]:
+            custom["tier"] = spec["tier"]
+        if spec["regions"]:
+            custom["regions"] = spec["regions"]
+        companies.append(
+            services.companies.create(
+                CompanyDraft(
+                    name=name,
+                    domains=domains,
+                    industry=spec["industry"],
+                    employees=spec["employees"],
+                    potential_value=spec["potential"],
+                    tags=spec["tags"],
+                    custom=custom,
+                )
+            )
+        )
+    a, b = companies
+    if data["related"]:
+        child, parent = (b, a) if data["related"] == "b-under-a" else (a, b)
+        draft = services.companies.draft(child)
+        draft.parent_id = parent
+        services.companies.update(draft)
+
+    def owners(which: int) -> list[str]:
+        return [a] if which == 0 else [b] if which == 1 else [a, b]
+
+    for number, which in enumerate(data["people"]):
+        for company in owners(which):
+            services.people.create(PersonDraft(given_name=f"P{number}", company_id=company))
+    for number, which in enumerate(data["deals"]):
+        for company in owners(which):
+            services.deals.create(DealDraft(title=f"deal {number}", company_id=company))
+    for which in data["notes"]:
+        for company in owners(which):
+            services.notes.create(NoteDraft(body="note", company_id=company))
+    for which in data["tasks"]:
+        for company in owners(which):
+            services.tasks.create(TaskDraft(title="task", company_id=company))
+    for number, which in enumerate(data["meetings"]):
+        services.interactions.log(
+            LogDraft(
+                kind="meeting",
+                occurred_at=NOW - timedelta(days=number + 1),
+                subject=f"m{number}",
+                person_ids=[],
+                company_id=owners(which)[0],
+            )
+        )
+    for number, which in enumerate(data["subsidiaries"]):
+        for company in owners(which):
+            services.companies.create(CompanyDraft(name=f"Sub {number}", parent_id=company))
+
+    db = services.book.reader()
+
+    def ids(sql: str, company: str) -> set[Any]:
+        return {r[0] for r in db.execute(sql, (company,))}
+
+    def attached(company: str) -> dict[str, set[Any]]:
+        return {
+            "domains": ids("SELECT domain FROM company_domain WHERE company_id = ?", company),
+            "tags": ids("SELECT tag_id FROM entity_tag WHERE entity_id = ?", company),
+            "people": ids("SELECT id FROM person WHERE company_id = ?", company),
+            "jobs": ids("SELECT id FROM affiliation WHERE company_id = ?", company),
+            "deals": ids("SELECT id FROM deal WHERE company_id = ?", company),
+            "notes": ids("SELECT id FROM note WHERE company_id = ?", company),
+            "tasks": ids("SELECT id FROM task WHERE company_id = ?", company),
+            "interactions": _links(services, company),
+            "subsidiaries": ids(
+                "SELECT id FROM company WHERE parent_id = ? AND deleted_at IS NULL", company
+            ),
+        }
+
+    wanted = {k: v | attached(b)[k] for k, v in attached(a).items()}
+    wanted["subsidiaries"] -= {a, b}  # the pair itself becomes one company
+    other_custom = services.companies.detail(b).custom
+    before = snapshot(services)
+
+    record = services.merge.merge("company", a, b, choices=data["choices"])
+
+    assert attached(a) == wanted  # nothing lost, nothing invented
+    assert all(not v for k, v in attached(b).items() if k != "subsidiaries")
+    merged = services.companies.detail(a)
+    assert merged.parent_id not in (a, b)  # never its own parent
+    for key, value in other_custom.items():  # each of the other's values is kept or noted
+        kept = merged.custom.get(key)
+        if isinstance(value, list):
+            assert set(value) <= set(kept or [])
+        elif kept != value:
+            assert f"{key.title()}: {value}" in merged.about
+    assert merged.people_count == len(wanted["people"])
+    assert merged.touch_count == len(wanted["interactions"])
+    with pytest.raises(NotFoundError):
+        services.companies.detail(b)
+
+    services.merge.undo(record)
+    assert snapshot(services) == before

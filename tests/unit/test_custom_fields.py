@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -157,6 +158,20 @@ def test_keys_are_filter_words_that_work(services: Services) -> None:
     assert services.lists.ids("person", "负责人:李") == [person]
     assert services.lists.ids("person", "f-2nd-contact:mei") == [person]
     assert services.fields.by_key("person")["f-2nd-contact"].id == third
+
+    # JSON written with escaped keys (an older writer, a teammate's book) still matches.
+    stored = services.people.detail(person).custom
+    with services.book.raw_write() as connection:
+        connection.execute(
+            "UPDATE person SET custom = ? WHERE id = ?", (json.dumps(stored), person)
+        )
+    assert (
+        "\\u9884"
+        in services.book.reader()
+        .execute("SELECT custom FROM person WHERE id = ?", (person,))
+        .fetchone()[0]
+    )
+    assert services.lists.ids("person", "预算>10k 负责人:李") == [person]
 
 
 @pytest.mark.parametrize("kind", ["person", "company", "deal"])

@@ -103,6 +103,19 @@ def slug(label: str) -> str:
     return text or "field"
 
 
+def custom_value_sql(column: str, key: str) -> str:
+    """SQL for the stored value of custom field ``key`` in the JSON ``column``.
+
+    ASCII keys use json_extract (an indexable expression, the fast path). Other keys are
+    looked up with json_each, which compares decoded keys: JSON written with escapes
+    ("\\u9884\\u7b97", by older writers or a teammate's book) matches '预算' too.
+    """
+    if key.isascii():
+        return f"json_extract({column}, '$.\"{key}\"')"
+    quoted = key.replace("'", "''")
+    return f"(SELECT value FROM json_each({column}) WHERE key = '{quoted}')"
+
+
 def normalise_value(
     definition: FieldDef, raw: Any, problems: validate.Problems, default_currency: str
 ) -> Any:

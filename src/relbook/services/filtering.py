@@ -37,7 +37,7 @@ from relbook.domain.filters import (
 from relbook.domain.kinds import FieldType
 from relbook.domain.money import to_minor
 from relbook.domain.search_query import build_query
-from relbook.services.fields import FieldDef
+from relbook.services.fields import FieldDef, custom_value_sql
 from relbook.services.tags import tag_key
 
 # table alias of the main row per kind
@@ -393,7 +393,7 @@ HANDLERS: dict[str, dict[str, Handler]] = {
 
 
 def _custom(definition: FieldDef, alias: str) -> Handler:
-    expr = f"json_extract({alias}.custom, '$.\"{definition.key}\"')"
+    expr = custom_value_sql(f"{alias}.custom", definition.key)
     kind = definition.field_type
     if kind in (FieldType.NUMBER,):
         return _number(expr)
@@ -409,8 +409,7 @@ def _custom(definition: FieldDef, alias: str) -> Handler:
         )
     if kind == FieldType.MULTI_CHOICE:
         return _exists_text(
-            f"EXISTS (SELECT 1 FROM (SELECT value AS x FROM json_each({alias}.custom, "
-            f"'$.\"{definition.key}\"')) WHERE {{cond}})"
+            f"EXISTS (SELECT 1 FROM (SELECT value AS x FROM json_each({expr})) WHERE {{cond}})"
         )
     return _text(expr)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from relbook.domain.clock import from_millis
 from relbook.services.base import Service
-from relbook.services.fields import FieldDef
+from relbook.services.fields import FieldDef, custom_value_sql
 from relbook.services.filtering import Compiled, FilterContext, compile_filter
 
 LIST_KINDS = ("person", "company", "deal", "task")
@@ -150,7 +150,7 @@ DEFAULT_SORT: dict[str, list[tuple[str, bool]]] = {
 
 
 def _custom_column(definition: FieldDef, alias: str, book_currency: str) -> ColumnSpec:
-    expr = f"json_extract({alias}.custom, '$.\"{definition.key}\"')"
+    expr = custom_value_sql(f"{alias}.custom", definition.key)
     if definition.field_type == "person_ref":
         expr = f"(SELECT display_name FROM person WHERE id = {expr})"  # the name, not the id
     value_type = {

@@ -34,6 +34,7 @@ from relbook.domain.ids import new_id
 from relbook.domain.money import format_money
 from relbook.domain.names import comparison_key
 from relbook.services.base import Service
+from relbook.services.fields import custom_value_sql
 from relbook.storage import search_index, touch
 from relbook.storage.session import driver_connection, fold_outbox
 
@@ -575,7 +576,7 @@ class MergeService(Service):
                     )
                 )
         if merged_custom != custom_mine:
-            updates["custom"] = json.dumps(merged_custom)
+            updates["custom"] = json.dumps(merged_custom, ensure_ascii=False)
         about = str(survivor["about"] or "")
         other_about = str(other["about"] or "").strip()
         if other_about and other_about not in about:
@@ -982,11 +983,12 @@ def _repoint_person_refs(raw: sqlite3.Connection, journal: _Journal, gone: str, 
         "SELECT entity_type, key FROM custom_field_def WHERE field_type = 'person_ref' "
         "AND deleted_at IS NULL"
     ).fetchall():
-        path = f'$."{key}"'
         for ident, custom in raw.execute(
-            f"SELECT id, custom FROM {entity_type} WHERE json_extract(custom, ?) = ?",
-            (path, gone),
+            f"SELECT id, custom FROM {entity_type} WHERE {custom_value_sql('custom', key)} = ?",
+            (gone,),
         ).fetchall():
             values = json.loads(custom)
             values[key] = keep
-            journal.update(entity_type, {"id": ident}, {"custom": json.dumps(values)})
+            journal.update(
+                entity_type, {"id": ident}, {"custom": json.dumps(values, ensure_ascii=False)}
+            )
