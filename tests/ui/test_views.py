@@ -257,14 +257,14 @@ def test_the_board_moves_a_deal_by_keyboard(qtbot: Any, window: Any) -> None:
 
 # ------------------------------------------------------------------ My Day (point 2)
 def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
-    from relbook.ui.qt import QPushButton, QToolButton, QWidget
+    from relbook.ui.qt import QPushButton, QToolButton
 
     services = window.ctx.services
     page = window.show_page("myday")
     settle(qtbot, window)
     data = page.data
     assert data.meetings_today and data.going_cold and data.overdue
-    rows = [w for w in page.findChildren(QWidget, "followUp") if w.isVisible()]
+    rows = _rows(page)
     assert len(rows) == min(12, len(data.overdue) + len(data.due_today))
     first = (list(data.overdue) + list(data.due_today))[0]
 
@@ -278,7 +278,8 @@ def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
     qtbot.waitUntil(lambda: first.task_id in _follow_up_ids(page), timeout=10_000)
 
     settle(qtbot, window)
-    rows = [w for w in page.findChildren(QWidget, "followUp") if w.isVisible()]
+    qtbot.waitUntil(lambda: len(_rows(page)) == len(_follow_up_ids(page)))
+    rows = _rows(page)
     index = _follow_up_ids(page).index(first.task_id)
     snooze = rows[index].findChildren(QToolButton)[0]
     assert snooze.toolTip().startswith("Snooze")
@@ -289,7 +290,8 @@ def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
     qtbot.waitUntil(lambda: first.task_id not in _follow_up_ids(page), timeout=10_000)
 
     settle(qtbot, window)
-    row = next(w for w in page.findChildren(QWidget, "followUp") if w.isVisible())
+    qtbot.waitUntil(lambda: len(_rows(page)) == len(_follow_up_ids(page)))
+    row = _rows(page)[0]
     item = (list(page.data.overdue) + list(page.data.due_today))[0]
     about = item.person or item.company or item.deal
     open_button = row.findChildren(QToolButton)[1]
@@ -297,6 +299,12 @@ def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
     qtbot.mouseClick(open_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
     assert window.current_page().context_entity() == (about.entity_type, about.id)
+
+
+def _rows(page: Any) -> list[Any]:
+    from relbook.ui.qt import QWidget
+
+    return [w for w in page.findChildren(QWidget, "followUp") if w.isVisible()]
 
 
 def _follow_up_ids(page: Any) -> list[str]:
@@ -497,3 +505,33 @@ def test_relbook_screenshot_renders_every_main_view(demo_book: Path, tmp_path: P
             for y in range(0, image.height(), 29)
         }
         assert len(colours) > 3, path
+
+
+# ------------------------------------------------------------------ undo (point 7)
+def test_an_editor_deletes_without_asking_and_ctrl_z_brings_it_back(
+    qtbot: Any, window: Any
+) -> None:
+    from relbook.ui.editors.task import TaskEditor, edit_task
+
+    tasks = window.ctx.services.tasks
+    task = tasks.open()[0]
+    edit_task(window.ctx, window, task.id)
+    qtbot.waitUntil(lambda: visible_dialog(QApplication.instance(), TaskEditor) is not None)
+    editor = visible_dialog(QApplication.instance(), TaskEditor)
+    assert editor.delete_button.isVisible()
+    with qtbot.waitSignal(window.ctx.undo.pushed, timeout=10_000):
+        qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
+    assert not editor.isVisible()
+    assert visible_dialog(QApplication.instance(), TaskEditor) is None  # no question asked
+    assert task.id not in [t.id for t in tasks.open()]
+    assert window.toast.isVisible() and window.toast.action.text() == "Undo"
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    _ctrl(qtbot, window, Qt.Key.Key_Z)
+    qtbot.waitUntil(lambda: task.id in [t.id for t in tasks.open()], timeout=10_000)
+    # A new item has nothing to delete yet.
+    edit_task(window.ctx, window, None)
+    qtbot.waitUntil(lambda: visible_dialog(QApplication.instance(), TaskEditor) is not None)
+    fresh = visible_dialog(QApplication.instance(), TaskEditor)
+    assert not fresh.delete_button.isVisible()
+    fresh.reject()

@@ -130,6 +130,12 @@ class EditorDialog(QDialog):
         scroll.setWidget(holder)
         outer.addWidget(scroll, 1)
         buttons = QHBoxLayout()
+        # Delete (undoable, so no question asked) — shown for saved entities only.
+        self.delete_button = button("Delete", self._delete, kind="danger", icon_name="trash")
+        self.delete_button.setObjectName("deleteButton")
+        self.delete_button.hide()
+        self._delete_target: tuple[str, str] | None = None
+        buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
         self.cancel_button = button("Cancel", self.reject)
         self.save_button = button("Save", self.save, kind="primary")
@@ -139,6 +145,22 @@ class EditorDialog(QDialog):
         buttons.addWidget(self.save_button)
         outer.addLayout(buttons)
         self.saving = False
+
+    def offer_delete(self, kind: str, entity_id: str | None) -> None:
+        """Show Delete for a saved person, company, deal, task or note (Ctrl+Z undoes)."""
+        if entity_id:
+            self._delete_target = (kind, entity_id)
+            self.delete_button.setToolTip(f"Delete this {kind} (Ctrl+Z brings it back)")
+            self.delete_button.show()
+
+    def _delete(self) -> None:
+        if self._delete_target is None:
+            return
+        from relbook.ui.views.lists import delete_entities
+
+        kind, entity_id = self._delete_target
+        delete_entities(self.ctx, kind, [entity_id])
+        self.reject()
 
     # ------------------------------------------------------------- building
     def add_field(self, name: str, caption: str, widget: QWidget, hint: str = "") -> QWidget:

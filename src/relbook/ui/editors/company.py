@@ -66,6 +66,7 @@ class CompanyEditor(EditorDialog):
         self.about = self.add_field("about", "About", plain_text(draft.about))
         self.custom = self.add_custom_fields(definitions, draft.custom)
         self.name.setFocus()
+        self.offer_delete("company", draft.id)
         self.resize(620, 680)
 
     def build_draft(self) -> CompanyDraft:

@@ -95,6 +95,7 @@ class DealEditor(EditorDialog):
         self.won_reason = self.add_field("won_reason", "Won because", QLineEdit(draft.won_reason))
         self.custom = self.add_custom_fields(definitions, draft.custom)
         self.title_edit.setFocus()
+        self.offer_delete("deal", draft.id)
         self.resize(620, 720)
 
     def _fill_stages(self) -> None:

@@ -54,6 +54,7 @@ class NoteEditor(EditorDialog):
         )
         self.private.setChecked(draft.private)
         self.body.setFocus()
+        self.offer_delete("note", draft.id)
         self.resize(560, 520)
 
     def _selection_changed(self, selected: bool) -> None:

@@ -71,6 +71,7 @@ class PersonEditor(EditorDialog):
         self.about = self.add_field("about", "About", plain_text(draft.about))
         self.custom = self.add_custom_fields(definitions, draft.custom)
         self.given.setFocus()
+        self.offer_delete("person", draft.id)
         self.resize(620, 700)
 
     def build_draft(self) -> PersonDraft:

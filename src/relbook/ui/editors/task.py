@@ -43,6 +43,7 @@ class TaskEditor(EditorDialog):
         self.add_field("deal_id", "Deal", self.deal)
         self.details = self.add_field("details", "Details", plain_text(draft.details))
         self.title_edit.setFocus()
+        self.offer_delete("task", draft.id)
         self.resize(560, 520)
 
     def build_draft(self) -> TaskDraft:

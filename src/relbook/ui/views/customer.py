@@ -644,12 +644,19 @@ class CustomerPage(Page):
         self.notes_tab.clear()
         for note in s.notes:
             lines = note.body.strip().splitlines() or [""]
-            title = ("📌 " if note.pinned else "") + lines[0][:120]
+            title = lines[0][:120]
             subtitle = " ".join(" ".join(lines[1:]).split())[:200]
             if note.private:
                 subtitle = "private · " + subtitle
+            if note.pinned:  # an emoji pin would need a colour-emoji font: a star icon instead
+                subtitle = "pinned · " + subtitle
             self._row(
-                self.notes_tab, title, subtitle, "note", ("note", note.id), when(note.occurred_at)
+                self.notes_tab,
+                title,
+                subtitle,
+                "star" if note.pinned else "note",
+                ("note", note.id),
+                when(note.occurred_at),
             )
         if not s.notes:
             self._empty(self.notes_tab, "No notes — Ctrl+L, N writes one")

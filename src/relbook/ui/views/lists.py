@@ -20,7 +20,6 @@ from relbook.ui.qt import (
     QInputDialog,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QPushButton,
     Qt,
     QTableView,
@@ -728,9 +727,6 @@ class ListPage(Page):
                 bind=False,  # the table's own Ctrl+A
             ),
         ]
-
-    def confirm(self, text: str) -> bool:
-        return QMessageBox.question(self, "Relbook", text) == QMessageBox.StandardButton.Yes
 
 
 class PeoplePage(ListPage):

@@ -305,7 +305,10 @@ class MyDayPage(Page):
             sections.append(
                 (
                     "Notes",
-                    [("📌 " if n.pinned else "") + _short(n.snippet, 130) for n in m.notes[:3]],
+                    [
+                        ("Pinned · " if n.pinned else "") + _short(n.snippet, 130)
+                        for n in m.notes[:3]
+                    ],
                 )
             )
         if m.feedback:
@@ -456,13 +459,16 @@ class MyDayPage(Page):
     def _next_contacts(self, data: MyDay) -> QWidget:
         card = Card("Contact next", icon_name="sparkle")
         for entry in data.next_contacts[:5]:
-            row = QVBoxLayout()
-            row.setSpacing(0)
-            row.addWidget(
-                _link(entry.name, lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
-            )
-            row.addWidget(label(entry.reason, "small", wrap=True))
-            card.body.addLayout(row)
+            row = QWidget()
+            row.setToolTip(entry.reason)  # the whole why; one line of it shows
+            column = QVBoxLayout(row)
+            column.setContentsMargins(0, 2, 0, 2)
+            column.setSpacing(0)
+            name = ElidedLabel(entry.name, clickable=True)
+            name.clicked.connect(lambda e=entry: self.ctx.open_entity(e.entity_type, e.id))
+            column.addWidget(name)
+            column.addWidget(ElidedLabel(entry.reason, "small"))
+            card.body.addWidget(row)
         card.body.addWidget(
             _link(
                 "All of them, with why, in Insights…",
