@@ -130,6 +130,58 @@ def test_any_of_a_persons_addresses_links_them_and_their_company(rep: Services) 
                       "ann.b@gmail.com": ann}  # fmt: skip
 
 
+def test_a_person_given_another_address_gets_its_past_mail(rep: Services) -> None:
+    ann = person(rep, "Ann", "Buyer", "ann@acme.example")
+    receive(rep, eml("old@x", sender="Ann <ann.buyer@acme-mail.example>", to=[REP]))
+    assert linked_to(rep, "msgid:old@x") == set()
+    assert "ann.buyer@acme-mail.example" in review_addresses(rep)
+
+    detail = rep.people.detail(ann)
+    rep.people.update(
+        PersonDraft(
+            id=ann,
+            given_name=detail.given_name,
+            family_name=detail.family_name,
+            emails=[*detail.emails, Labeled("ann.buyer@acme-mail.example")],
+        )
+    )
+
+    assert links(rep, "msgid:old@x") == {
+        ann: "from ann.buyer@acme-mail.example — Ann Buyer's address"
+    }
+    assert review_row(rep, "ann.buyer@acme-mail.example") == ("accepted", 1, "acme-mail.example")
+
+    # She moves to Acme: her past mail follows her ("works at"); an address she lost
+    # no longer links her.
+    acme = company(rep, "Acme", "acme.example")
+    draft = rep.people.draft(ann)
+    draft.company_id = acme
+    draft.emails = [e for e in draft.emails if e.value != "ann@acme.example"]
+    rep.people.update(draft)
+    assert links(rep, "msgid:old@x") == {
+        ann: "from ann.buyer@acme-mail.example — Ann Buyer's address",
+        acme: "Ann Buyer works at Acme",
+    }
+    receive(rep, eml("lost@x", sender="Ann <ann@acme.example>", to=[REP]))
+    assert links(rep, "msgid:lost@x") == {
+        acme: "from ann@acme.example — acme.example belongs to Acme"
+    }
+
+
+def test_a_company_given_another_domain_gets_its_past_mail(rep: Services) -> None:
+    acme = company(rep, "Acme", "acme.example")
+    receive(rep, eml("gb@x", sender="Ian <ian@acme-uk.example>", to=[REP]))
+    assert linked_to(rep, "msgid:gb@x") == set()
+    rep.companies.add_domain(acme, "acme-uk.example")
+    assert links(rep, "msgid:gb@x") == {
+        acme: "from ian@acme-uk.example — acme-uk.example belongs to Acme"
+    }
+    draft = rep.companies.draft(acme)
+    draft.domains = ["acme.example"]
+    rep.companies.update(draft)
+    assert linked_to(rep, "msgid:gb@x") == set()
+
+
 # ------------------------------------------------------ companies by domain
 
 
@@ -245,6 +297,19 @@ def test_colleagues_on_internal_domains_are_not_customers(rep: Services) -> None
     assert directions == {"out": "outbound", "in": "inbound", "team": "internal"}
     # Ann waits for review; no colleague (nor the rep, nor a subsidiary's subdomain) does.
     assert review_addresses(rep) == {"ann@acme.example"}
+
+
+def test_declaring_internal_domains_later_takes_colleagues_out_of_the_book(
+    services: Services,
+) -> None:
+    receive(services, eml("t@x", sender="Tom <tom@seller.example>", to=["rita@seller.example"]))
+    assert review_addresses(services) == {"tom@seller.example", "rita@seller.example"}
+    services.settings.set("my_addresses", ["rita@seller.example"])
+    assert review_addresses(services) == {"tom@seller.example"}
+    assert interaction_row(services, "msgid:t@x")["direction"] == "inbound"
+    services.settings.set("internal_domains", ["seller.example"])
+    assert review_addresses(services) == set()
+    assert interaction_row(services, "msgid:t@x")["direction"] == "internal"
 
 
 # -------------------------------------------------- bulk and automated mail

@@ -239,7 +239,10 @@ class CompanyService(Service):
             session.add(company)
             self._apply(session, company, clean, values)
             session.flush()
-            return company.id
+            company_id = company.id
+        if clean.domains:  # mail already in the book from these domains (capture linking)
+            self.services.relink.domains_changed(clean.domains)
+        return company_id
 
     def update(self, draft: CompanyDraft) -> None:
         if draft.id is None:
@@ -255,7 +258,11 @@ class CompanyService(Service):
                     f"{company.name} was changed elsewhere while you edited it.",
                     "Reopen the company to see the latest version, then edit again.",
                 )
+            before = {d.domain for d in company.domains}
             self._apply(session, company, clean, values)
+        changed = before ^ set(clean.domains)
+        if changed:  # past mail from a gained or lost domain (capture linking)
+            self.services.relink.domains_changed(sorted(changed))
 
     def _apply(
         self, session: Any, company: Company, clean: CompanyDraft, values: dict[str, int | None]

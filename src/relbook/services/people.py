@@ -274,7 +274,10 @@ class PeopleService(Service):
             session.add(person)
             self._apply(session, person, clean)
             session.flush()
-            return person.id
+            person_id = person.id
+        # Mail already in the book from these addresses is theirs now (capture linking).
+        self.services.relink.addresses_changed([e.value for e in clean.emails])
+        return person_id
 
     def update(self, draft: PersonDraft) -> None:
         if draft.id is None:
@@ -290,7 +293,15 @@ class PeopleService(Service):
                     f"{person.display_name} was changed elsewhere while you edited it.",
                     "Reopen the person to see the latest version, then edit again.",
                 )
+            before = {e.address for e in person.emails}
+            company_before = person.company_id
             self._apply(session, person, clean)
+            after = {e.address for e in person.emails}
+            moved = person.company_id != company_before
+        # Past mail follows a gained or lost address, and a new employer (capture linking).
+        changed = (before ^ after) | (after if moved else set())
+        if changed:
+            self.services.relink.addresses_changed(sorted(changed))
 
     def _apply(self, session: Any, person: Person, clean: PersonDraft) -> None:
         person.given_name = clean.given_name

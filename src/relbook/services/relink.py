@@ -5,8 +5,11 @@
   (a ``link_rule`` applied to past and future items).
 - ``unlink``: "not this one" — the link becomes an excluded row the linker never adds
   again; optionally *never* link the counterpart's address/domain/thread to it.
-- ``addresses_changed`` / ``domains_changed``: a person gained an address, a company a
-  domain — past interactions are linked again (the people/company editors call these).
+- ``addresses_changed`` / ``domains_changed``: a person gained (or lost) an address or an
+  employer, a company a domain — past interactions are linked again (the people and
+  company services call these after every save).
+- ``internal_changed``: the rep's own addresses or internal domains changed (the settings
+  service calls it): colleagues leave the review queue, their mail is linked again.
 
 Every call is one transaction; touch statistics of the affected people and companies are
 refreshed in it.
@@ -33,6 +36,7 @@ from relbook.storage.session import fold_outbox
 ENTITY_TABLES = {"person": ("person", "display_name"), "company": ("company", "name"),
                  "deal": ("deal", "title")}  # fmt: skip
 RULE_SCOPES = ("address", "domain", "thread")
+_RELINK_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,32 @@ class RelinkService(Service):
             )
             touch.refresh(connection, outcome.entities, now_ms)
         return RelinkResult(outcome.interactions)
+
+    def internal_changed(self, *, domains: Iterable[str], addresses: Iterable[str]) -> RelinkResult:
+        """The rep's own addresses or internal domains changed (settings): the mail with
+        them is linked again — colleagues are not customers, directions follow — and
+        colleagues waiting in the review queue leave it. A long history is relinked in
+        chunks, each its own transaction, so a sync is never held up for long."""
+        wanted_domains = [d.strip().lower() for d in domains if d.strip()]
+        wanted_addresses = [a.strip().lower() for a in addresses if a.strip()]
+        reader = self.db
+        ids = set(linking.interactions_with_addresses(reader, wanted_addresses))
+        ids |= set(linking.interactions_with_domains(reader, wanted_domains))
+        ordered = sorted(ids)
+        changed = 0
+        for start in range(0, len(ordered), _RELINK_CHUNK):
+            changed += self.interactions(ordered[start : start + _RELINK_CHUNK]).interactions
+        with self._raw("review") as connection:
+            context = linking.LinkContext(connection)
+            colleagues = [
+                (address,)
+                for (address,) in connection.execute(
+                    "SELECT address FROM review_item WHERE status = 'pending'"
+                )
+                if context.is_internal(address)
+            ]
+            connection.executemany("DELETE FROM review_item WHERE address = ?", colleagues)
+        return RelinkResult(changed)
 
     def interactions(self, interaction_ids: Iterable[str]) -> RelinkResult:
         """Link these interactions again (after a settings change, say)."""

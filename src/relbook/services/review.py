@@ -60,7 +60,7 @@ class AcceptResult:
     person_id: str
     company_id: str | None
     company_created: bool
-    linked_interactions: int
+    linked_interactions: int  # interactions linked to the person once accepted
 
 
 class ReviewService(Service):
@@ -138,7 +138,8 @@ class ReviewService(Service):
         family_name: str | None = None,
         company_name: str | None = None,
     ) -> AcceptResult:
-        """A person from a queued address (and a company from its domain); links the past.
+        """A person from a queued address (and a company from its domain); links the past
+        (creating the person and company already relinks their mail; this makes sure).
 
         Idempotent: accepting an address that already belongs to a person links and
         resolves it without creating anyone.
@@ -190,8 +191,13 @@ class ReviewService(Service):
                 "UPDATE review_item SET status = 'accepted' WHERE address = ?", (entry.address,)
             )
             touch.refresh(connection, outcome.entities | {person_id}, now_ms)
+            linked = connection.execute(
+                """SELECT count(*) FROM interaction_link
+                   WHERE entity_id = ? AND excluded = 0""",
+                (person_id,),
+            ).fetchone()[0]
         self.services.changes.publish(self.KINDS, reason="review accepted")
-        return AcceptResult(person_id, company_id, created_company, outcome.interactions)
+        return AcceptResult(person_id, company_id, created_company, int(linked))
 
     def ignore(self, address: str) -> None:
         """Off the queue; nothing else changes (their mail stays unlinked)."""

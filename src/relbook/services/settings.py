@@ -73,9 +73,17 @@ class SettingsService(Service):
         clean = {key: self._validate(key, value) for key, value in values.items()}
         from relbook.storage.models import Setting
 
+        colleagues = ("internal_domains", "my_addresses")
+        before = {key: set(self.get(key)) for key in colleagues if key in clean}
         with self.write(("setting",)) as session:
             for key, value in clean.items():
                 session.merge(Setting(key=key, value=value))
+        changed = {key: before[key] ^ set(clean[key]) for key in before}
+        if any(changed.values()):  # who counts as a colleague changed (capture linking)
+            self.services.relink.internal_changed(
+                domains=sorted(changed.get("internal_domains", ())),
+                addresses=sorted(changed.get("my_addresses", ())),
+            )
 
     def _validate(self, key: str, value: Any) -> Any:
         spec = SPECS.get(key)
