@@ -220,6 +220,7 @@ class RelationshipDialog(QDialog):
         body.setSpacing(10)
         self.why_label = label("", "small", wrap=True, selectable=True)
         self.why_label.setProperty("role", "banner")
+        self.why_label.setMargin(8)
         self.why_label.setVisible(bool(why))
         body.addWidget(self.why_label)
         self.grid = QGridLayout()
