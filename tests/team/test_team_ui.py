@@ -62,18 +62,19 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def open_window(
     qtbot: Any, tmp_path: Path, memory_keyring: MemoryKeyring
-) -> Iterator[Callable[[Client], Any]]:
+) -> Iterator[Callable[..., Any]]:
     """The desktop app over a client's book; its password in the (memory) OS keyring."""
     from relbook.ui.main import build_window, create_application
 
     create_application()
     windows: list[Any] = []
 
-    def make(client: Client) -> Any:
+    def make(client: Client, *, background: bool = False) -> Any:
+        """``background``: the app's start-up work too (backup, background syncs)."""
         open_secret_store(memory_keyring).set(SECRET_ID, client.password)
         root = tmp_path / f"home-{client.name}"
         paths = AppPaths(root / "data", root / "config", root / "logs")
-        window = build_window(str(client.services.book.path), paths=paths, auto_backup=False)
+        window = build_window(str(client.services.book.path), paths=paths, auto_backup=background)
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()
@@ -367,3 +368,22 @@ def test_sharing_from_the_customer_360_with_a_preview(
     qtbot.waitUntil(lambda: dialog.loaded and dialog.unshare_button.isVisible())
     click(qtbot, dialog.unshare_button)
     qtbot.waitUntil(lambda: bob.services.sharing.level_of("company", own["company"]) is None)
+
+
+def test_the_app_syncs_with_the_team_in_the_background_after_it_starts(
+    qtbot: Any,
+    team_db: TeamDb,
+    make_client: MakeClient,
+    open_window: Callable[..., Any],
+) -> None:
+    """An edit made while offline goes out soon after the app starts, without the rep
+    opening the Team page."""
+    alice, bob, ids = shared_pair(team_db, make_client)
+    rename(bob, ids["company"], industry="Mining")
+    assert bob.services.team.status().pending_changes == 1
+    window = open_window(bob, background=True)
+    assert window.current_page().spec_id != "team"
+    qtbot.waitUntil(lambda: bob.services.team.status().pending_changes == 0, timeout=30_000)
+    assert bob.services.team.status().last_error == ""
+    alice.sync()
+    assert alice.services.companies.detail(ids["company"]).industry == "Mining"

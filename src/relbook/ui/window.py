@@ -167,6 +167,11 @@ class MainWindow(QMainWindow):
             # The sync page owns the timer that syncs due accounts in the background.
             if page_spec("sync").available():
                 self.page("sync")
+            # The team page owns the one that syncs with the team server (when connected).
+            if page_spec("team").available():
+                start = getattr(self.page("team"), "start_background", None)
+                if callable(start):
+                    start()
 
     def _insight_upkeep(self) -> None:
         ctx = self.ctx

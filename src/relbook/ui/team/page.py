@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from relbook.ui.context import UiContext
 
 AUTO_SYNC_MS = 5 * 60_000
+FIRST_SYNC_MS = 3_000  # after the app started: what waited offline goes out
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 REFRESH_KINDS = ("team", "share", "company", "person", "deal", "interaction", "feedback")
 
@@ -99,6 +100,7 @@ class TeamPage(Page):
         self.syncing = False
         self._loaded = False
         self._account_id = ""
+        self._sync_when_loaded = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 14, 24, 16)
         outer.setSpacing(10)
@@ -302,6 +304,9 @@ class TeamPage(Page):
             )
             self._fill_shared(data)
         self._loaded = True
+        if self._sync_when_loaded:
+            self._sync_when_loaded = False
+            self._auto_sync()
 
     def _show_status(self, data: TeamData) -> None:
         s = data.status
@@ -530,6 +535,18 @@ class TeamPage(Page):
         self.syncing = False
         self.load()  # the status card shows the error or the guard's question
         return isinstance(error, UserError)
+
+    def start_background(self, first_sync_ms: int = FIRST_SYNC_MS) -> None:
+        """Sync soon after the app started (edits made offline go out), then every few
+        minutes — whether or not the rep opens this page (the window calls this)."""
+        self.timer.start()
+        QTimer.singleShot(first_sync_ms, self, self._first_sync)  # dropped with the page
+
+    def _first_sync(self) -> None:
+        if self.data is None:
+            self._sync_when_loaded = True  # still loading: _show starts it
+            return
+        self._auto_sync()
 
     def _auto_sync(self) -> None:
         status = self.data.status if self.data is not None else None
