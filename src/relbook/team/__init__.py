@@ -7,6 +7,8 @@ a transaction-id horizon), what of the book travels (``spec``, ``project``), how
 rows land in the book (``apply``) and the sync that ties them together (``sync``).
 
 Nothing here assumes one server process: no session state survives a transaction (works
-behind pgbouncer in transaction mode), pulls may read from a replica, and every table leads
-its key with ``team_id`` (a distribution column for Citus).
+behind pgbouncer in transaction mode), pulls may read from a streaming replica (its snapshot
+horizon covers only what it replayed; older row versions are ignored), and the shared tables
+lead their keys with ``team_id`` (a distribution column, should Citus ever be used: the pull
+horizon would then have to come from the team's worker — not built, see the README).
 """

@@ -1,6 +1,6 @@
 """Values that lost to a teammate's, shown to the rep to resolve.
 
-The rule (README "Team server"): where two reps changed the same field, the change that
+The rule (README "Sharing with your team"): where two reps changed the same field, the change that
 reached the team server first wins everywhere; the other value is not dropped but kept
 here. "Keep mine" makes it an ordinary edit that goes out at the next sync (and then wins);
 "Keep theirs" closes the record. A row a teammate deleted (or stopped sharing) while this
