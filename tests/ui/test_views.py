@@ -535,3 +535,64 @@ def test_an_editor_deletes_without_asking_and_ctrl_z_brings_it_back(
     fresh = visible_dialog(QApplication.instance(), TaskEditor)
     assert not fresh.delete_button.isVisible()
     fresh.reject()
+
+
+# ------------------------------------------------------------------ responsiveness (point 8)
+def test_the_ui_thread_never_touches_the_book(
+    qtbot: Any, make_window: Any, demo_book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every read and write of the book happens on a worker thread, whatever the rep does."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from relbook.storage.book import Book
+
+    on_ui_thread: list[str] = []
+
+    def watch(name: str) -> None:
+        original = getattr(Book, name)
+
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                import traceback
+
+                on_ui_thread.append("".join(traceback.format_stack(limit=8)))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Book, name, guarded)
+
+    for name in ("reader", "session"):
+        watch(name)
+    window = make_window(demo_book)
+    services = window.ctx.services
+    for spec in sidebar_pages():
+        window.show_page(spec.id)
+        settle(qtbot, window)
+    with ThreadPoolExecutor(1) as pool:  # the test's own reads, off the UI thread too
+        rows = {
+            kind: pool.submit(services.lists.window, kind, "", None, 0, 1).result()[0]
+            for kind in ("person", "company", "deal")
+        }
+    for kind, row in rows.items():
+        window.open_entity(kind, row.id)
+        settle(qtbot, window)
+        window.current_page().edit()
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None or _editor_open())
+        idle(qtbot, window)
+        _editor_open().reject()
+    window.open_search("mur")
+    qtbot.waitUntil(lambda: window.search_popup.last is not None, timeout=10_000)
+    window.search_popup.close_popup()
+    window.open_palette()
+    window.palette.close_popup()
+    window.quick_log("call")
+    idle(qtbot, window)
+    window.open_settings()
+    idle(qtbot, window)
+    assert on_ui_thread == [], on_ui_thread[0]
+
+
+def _editor_open() -> Any:
+    from relbook.ui.editors.base import EditorDialog
+
+    return visible_dialog(QApplication.instance(), EditorDialog)
