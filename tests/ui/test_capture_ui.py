@@ -396,6 +396,55 @@ def test_sync_page_syncs_now_and_shows_the_account_status(
     assert hits == ["/fairs.ics"]
 
 
+def test_a_running_sync_shows_progress_and_the_cards_cancel_stops_it(
+    qtbot: Any, window: Any, web: Any
+) -> None:
+    from relbook.ui.qt import QProgressBar, QPushButton
+
+    port, hits, handler = web
+    release = threading.Event()
+    serve = handler.do_GET
+
+    asked = threading.Event()
+
+    def slow(self: Any) -> None:  # the server answers only when the test lets it
+        asked.set()
+        release.wait(20)
+        serve(self)
+
+    handler.do_GET = slow  # type: ignore[method-assign]
+    services = window.ctx.services
+    account_id = _ics_account(services, f"http://127.0.0.1:{port}/fairs.ics")
+    page = window.show_page("sync")
+    settle(qtbot, window)
+    page.scheduler.timer.stop()
+    try:
+        page.sync(account_id)
+        qtbot.waitUntil(asked.is_set)  # the download is under way
+
+        def card() -> Any:
+            return next(
+                c for c in page.findChildren(QObject) if c.property("account") == account_id
+            )
+
+        qtbot.waitUntil(lambda: any(b.isVisible() for b in card().findChildren(QProgressBar)))
+        cancel = next(b for b in card().findChildren(QPushButton) if b.text() == "Cancel")
+        with qtbot.waitSignal(page.scheduler.finished, timeout=20_000) as done:
+            cancel.click()
+            release.set()
+    finally:
+        release.set()
+    assert done.args[0] == account_id
+    assert done.args[1].status == "cancelled"
+    assert done.args[1].message == "Cancelled; what was synced is kept."
+    assert not page.scheduler.is_running(account_id) and hits == ["/fairs.ics"]
+    qtbot.waitUntil(
+        lambda: any(
+            b.text() == "Sync now" for b in card().findChildren(QPushButton) if b.isVisible()
+        )
+    )
+
+
 def test_automatic_sync_runs_due_accounts_off_the_ui_thread(
     qtbot: Any, window: Any, web: Any
 ) -> None:
