@@ -198,3 +198,26 @@ def test_a_retired_field_keeps_its_values_and_brings_them_back(
         services.lists.ids("company", "tier:gold")
     services.fields.save(FieldDefDraft("company", "Tier", "choice", choices=["Gold", "Silver"]))
     assert services.lists.ids("company", "tier:gold") == [book["acme"]]
+
+
+def test_text_like_values_are_searchable_while_their_field_exists(
+    services: Services, book: dict[str, str]
+) -> None:
+    def found(text: str) -> list[str]:
+        return [h.id for h in services.search.query(text, kinds=("company",)).hits]
+
+    assert found("handover") == []  # the label is not a value
+    assert found("ask zo") == [book["acme"]]  # text
+    assert found("gold") == [book["acme"]]  # choice
+    assert found("api") == [book["globex"]]  # multi-choice
+    assert found("portal") == [book["acme"]]  # web address
+    assert found(book["zoe"][:8]) == []  # a person reference is not text
+    notes = services.fields.by_key("company")["notes-for-handover"]
+    services.fields.delete(notes.id)
+    assert found("ask zo") == []
+    services.fields.save(FieldDefDraft("company", "Notes for handover", "text"))
+    assert found("ask zo") == [book["acme"]]
+    draft = services.companies.draft(book["globex"])
+    draft.custom = {**draft.custom, "notes-for-handover": "Prefers Slack"}
+    services.companies.update(draft)
+    assert found("slack") == [book["globex"]]

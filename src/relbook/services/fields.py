@@ -16,13 +16,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from relbook.domain.errors import FieldError, ValidationError
 from relbook.domain.kinds import FieldType
 from relbook.domain.money import parse_money_text, to_minor
 from relbook.services import validate
 from relbook.services.base import Service, live
+from relbook.storage import search_index
 from relbook.storage.models import CustomFieldDef
+from relbook.storage.session import driver_connection
 
 FIELD_OWNERS = ("person", "company", "deal")
 # Filter words that already mean something; a custom field may not take them.
@@ -174,6 +177,23 @@ def normalise_value(
     return None
 
 
+def _reindex_values(session: Session, entity_type: str, key: str, field_type: str) -> None:
+    """Text-like values are searchable while their field exists: refresh the documents
+    holding a value of this field after it is retired or brought back."""
+    if field_type not in search_index.SEARCHED_FIELD_TYPES:
+        return
+    session.flush()
+    raw = driver_connection(session)
+    ids = [
+        row[0]
+        for row in raw.execute(
+            f"SELECT id FROM {entity_type} WHERE deleted_at IS NULL "
+            f"AND {custom_value_sql('custom', key)} IS NOT NULL"
+        )
+    ]
+    search_index.refresh(raw, entity_type, ids)
+
+
 def _built_in_filter_words(draft: FieldDefDraft) -> frozenset[str]:
     """The filter fields of the list this field would join (a custom field must not hide
     one of them, nor be hidden by one)."""
@@ -282,6 +302,7 @@ class FieldService(Service):
                 clash.label, clash.field_type, clash.choices = label, draft.field_type, choices
                 clash.currency, clash.required = currency, draft.required
                 clash.position = position
+                _reindex_values(session, clash.entity_type, clash.key, clash.field_type)
                 return clash.id
             definition = CustomFieldDef(
                 entity_type=draft.entity_type,
@@ -303,6 +324,7 @@ class FieldService(Service):
         with self.write(("field_def",)) as session:
             definition = live(session, CustomFieldDef, field_id, "custom field")
             definition.deleted_at = self.clock.now()
+            _reindex_values(session, definition.entity_type, definition.key, definition.field_type)
 
     def reorder(self, entity_type: str, ordered_ids: list[str]) -> None:
         with self.write(("field_def",)) as session:

@@ -15,6 +15,17 @@ from relbook.storage.search_ddl import FTS_TABLES
 
 _BATCH = 500
 
+# The rep's own text-like fields are part of a document's "extra" words (numbers, money,
+# dates and person references are filtered, not searched).
+SEARCHED_FIELD_TYPES = ("text", "choice", "multi_choice", "url")
+_CUSTOM = (
+    """coalesce((SELECT group_concat(e.value, ' ') FROM json_each({a}.custom) e
+                 JOIN custom_field_def f ON f.entity_type = '{kind}' AND f.key = e.key
+                 AND f.deleted_at IS NULL AND f.field_type IN ("""
+    + ", ".join(f"'{t}'" for t in SEARCHED_FIELD_TYPES)
+    + ")), '')"
+)
+
 _DOCUMENTS: dict[str, str] = {
     "person": """
         SELECT p.rowid, p.display_name,
@@ -24,7 +35,10 @@ _DOCUMENTS: dict[str, str] = {
                               JOIN tag t ON t.id = et.tag_id WHERE et.entity_id = p.id), '')
                     || ' ' ||
                     coalesce((SELECT group_concat(number, ' ') FROM person_phone
-                              WHERE person_id = p.id), ''))
+                              WHERE person_id = p.id), '')
+                    || ' ' || """
+    + _CUSTOM.format(a="p", kind="person")
+    + """)
         FROM person p LEFT JOIN company c ON c.id = p.company_id
         WHERE p.deleted_at IS NULL AND p.id IN ({ids})""",
     "company": """
@@ -32,12 +46,17 @@ _DOCUMENTS: dict[str, str] = {
                (SELECT group_concat(domain, ' ') FROM company_domain WHERE company_id = c.id),
                trim(c.industry || ' ' || c.website || ' ' ||
                     coalesce((SELECT group_concat(t.name, ' ') FROM entity_tag et
-                              JOIN tag t ON t.id = et.tag_id WHERE et.entity_id = c.id), ''))
+                              JOIN tag t ON t.id = et.tag_id WHERE et.entity_id = c.id), '')
+                    || ' ' || """
+    + _CUSTOM.format(a="c", kind="company")
+    + """)
         FROM company c WHERE c.deleted_at IS NULL AND c.id IN ({ids})""",
     "deal": """
         SELECT d.rowid, d.title, coalesce(c.name, ''),
                trim(coalesce((SELECT group_concat(value, ' ') FROM json_each(d.competitors)), '')
-                    || ' ' || d.lost_reason)
+                    || ' ' || d.lost_reason || ' ' || """
+    + _CUSTOM.format(a="d", kind="deal")
+    + """)
         FROM deal d LEFT JOIN company c ON c.id = d.company_id
         WHERE d.deleted_at IS NULL AND d.id IN ({ids})""",
     "note": """
