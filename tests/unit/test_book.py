@@ -185,3 +185,19 @@ def test_the_daily_backup_follows_the_settings(services: Services) -> None:
     services.settings.set("backup_enabled", False)
     assert services.maintenance.backup_if_due() is None
     assert len(backup.list_backups(path)) == 1
+
+
+def test_restoring_a_backup_from_a_newer_relbook_is_refused(
+    book_path: Path, tmp_path: Path
+) -> None:
+    newer = tmp_path / "newer.relbook"
+    shutil.copyfile(book_path, newer)
+    connection = sqlite3.connect(newer)
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.commit()
+    connection.close()
+    before = book_path.read_bytes()
+    with pytest.raises(BookError) as caught:
+        backup.restore(newer, book_path, NOW)
+    assert "newer Relbook (schema 9999)" in caught.value.message
+    assert book_path.read_bytes() == before

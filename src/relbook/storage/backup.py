@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from relbook.domain.errors import BookError, BookLockedError
+from relbook.storage.migrate import SCHEMA_REVISIONS, current_revision
 
 DAILY = "daily"
 _STAMP = "%Y%m%d-%H%M%S"
@@ -159,17 +160,21 @@ def check_backup(path: Path) -> None:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             result = connection.execute("PRAGMA integrity_check").fetchall()
-            has_schema = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
-            ).fetchone()
+            revision = current_revision(connection)
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise BookError(
             f"{path} is not a readable Relbook backup ({error}).", "Choose another backup."
         ) from error
-    if result != [("ok",)] or not has_schema:
+    if result != [("ok",)] or revision is None:
         raise BookError(f"{path} fails its integrity check.", "Choose another backup.")
+    if revision not in SCHEMA_REVISIONS:
+        raise BookError(
+            f"{path} was written by a newer Relbook (schema {revision}); restoring it would "
+            "leave a book this version cannot open. Nothing was changed.",
+            "Update Relbook, or choose another backup.",
+        )
 
 
 def restore(backup: Path, book_path: Path, now: datetime) -> Path | None:
