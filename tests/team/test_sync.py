@@ -434,3 +434,35 @@ def test_sharing_one_person_or_one_deal_sends_only_that(
     assert bob.services.people.detail(ids["person"]).company_name == "Acme"
     assert bob.services.deals.detail(ids["deal"]).company_id == ids["company"]
     assert local_live(bob.services, "interaction", ids["call"])  # the company's level
+
+
+def test_status_counts_every_change_waiting_to_be_sent(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
+    team_db.init()
+    alice = make_client("alice")
+    ids = account(alice.services)
+    alice.services.sharing.share("company", ids["company"], "metadata")
+    waiting = alice.services.team.status().pending_changes
+    alice.sync()
+    # Every row that went out was counted: company, person, job, deal, pipeline and its
+    # stages, the note, the call, the feedback.
+    assert waiting == len(server_items(team_db.admin_dsn)) > 10
+    assert alice.services.team.status().pending_changes == 0
+
+    # A new person at the shared company travels too (with their job there): both wait.
+    alice.services.people.create(
+        PersonDraft(given_name="Bo", family_name="New", company_id=ids["company"])
+    )
+    assert alice.services.team.status().pending_changes == 2
+    private = alice.services.companies.create(CompanyDraft(name="Private Ltd"))
+    rename(alice, private, industry="Secret")
+    assert alice.services.team.status().pending_changes == 2  # private edits wait for nothing
+    alice.sync()
+    assert alice.services.team.status().pending_changes == 0
+
+    alice.services.sharing.unshare("company", ids["company"])
+    # Every row is withdrawn (the new person and job too).
+    assert alice.services.team.status().pending_changes == waiting + 2
+    alice.sync()
+    assert alice.services.team.status().pending_changes == 0

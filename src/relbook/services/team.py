@@ -234,18 +234,7 @@ class TeamService(Service):
         if link is None:
             return TeamStatus(False, shared_roots=shared)
         endpoint = team_connect.parse_dsn(link["dsn"])
-        # Edits of rows the team holds, mutations in flight, shares not sent yet.
-        pending = int(
-            db.execute(
-                """SELECT (SELECT count(*) FROM outbox o JOIN team_row r
-                             ON r.entity_type = o.entity_type AND r.entity_id = o.entity_id
-                           WHERE r.state IN ('shared', 'received'))
-                        + (SELECT count(*) FROM team_journal)
-                        + (SELECT count(*) FROM share s LEFT JOIN team_row r
-                             ON r.entity_type = s.entity_type AND r.entity_id = s.entity_id
-                           WHERE r.state IS NULL OR r.state <> 'shared')"""
-            ).fetchone()[0]
-        )
+        pending = self._pending(db)
         conflicts = int(
             db.execute("SELECT count(*) FROM team_conflict WHERE resolved_at IS NULL").fetchone()[0]
         )
@@ -285,6 +274,30 @@ class TeamService(Service):
             link["last_pushed"],
             link["last_pulled"],
         )
+
+    @staticmethod
+    def _pending(db: Any) -> int:
+        """Rows with a change waiting to be sent: mutations in flight, edits of rows the
+        team holds or that travel, newly shared rows (or at a new level), withdrawals."""
+        from relbook.team.sync import SHARED, team_view
+
+        view = team_view(db)
+        waiting = {
+            (r[0], r[1]) for r in db.execute("SELECT entity_type, entity_id FROM team_journal")
+        }
+        live = {k for k, t in view.tracked.items() if t.state in LIVE_STATES}
+        for entity_type, entity_id in db.execute("SELECT entity_type, entity_id FROM outbox"):
+            key = (entity_type, entity_id)
+            if key in live or key in view.closure:
+                waiting.add(key)
+        for key, level in view.closure.items():
+            row = view.tracked.get(key)
+            if row is None or row.state != SHARED or row.level != level:
+                waiting.add(key)
+        waiting |= {
+            k for k, t in view.tracked.items() if t.state == SHARED and k not in view.closure
+        }
+        return len(waiting)
 
     # --------------------------------------------------------------------- sync
     def password_needed(self) -> bool:
