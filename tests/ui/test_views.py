@@ -405,7 +405,8 @@ def test_the_app_follows_the_system_between_light_and_dark(
     person = window.ctx.services.lists.window("person", "", None, 0, 1)[0]
     window.open_entity("person", person.id)
     settle(qtbot, window)
-    shell = window.shell
+    window._start_background_pages()  # as after the first paint of a real start
+    shell, sync = window.shell, window.page("sync")
     hints = QGuiApplication.styleHints()
     try:
         monkeypatch.setenv("RELBOOK_THEME", "dark")
@@ -418,6 +419,8 @@ def test_the_app_follows_the_system_between_light_and_dark(
         settle(qtbot, window)
         assert window.current_page().context_entity() == ("person", person.id)
         assert window.page_title.text() == "Person"
+        # The pages that sync in the background were built again (their timers run).
+        assert window._pages.get("sync") not in (None, sync)
     finally:
         monkeypatch.setenv("RELBOOK_THEME", "light")
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)

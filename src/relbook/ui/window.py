@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._current: str = ""
         self._ready_sent = False
         self.auto_backup = True  # the daily backup after start-up (off for screenshots)
+        self._background_started = False  # the sync and team pages' timers run
         self._upkeep_timer: QTimer | None = None  # insight upkeep, hourly
         self.started_at = time.perf_counter()
         self.setWindowTitle("Relbook")
@@ -164,14 +165,18 @@ class MainWindow(QMainWindow):
                 self._upkeep_timer.setInterval(INSIGHT_UPKEEP_MS)
                 self._upkeep_timer.timeout.connect(self._insight_upkeep)
                 self._upkeep_timer.start()
-            # The sync page owns the timer that syncs due accounts in the background.
-            if page_spec("sync").available():
-                self.page("sync")
-            # The team page owns the one that syncs with the team server (when connected).
-            if page_spec("team").available():
-                start = getattr(self.page("team"), "start_background", None)
-                if callable(start):
-                    start()
+            self._start_background_pages()
+
+    def _start_background_pages(self) -> None:
+        self._background_started = True
+        # The sync page owns the timer that syncs due accounts in the background.
+        if page_spec("sync").available():
+            self.page("sync")
+        # The team page owns the one that syncs with the team server (when connected).
+        if page_spec("team").available():
+            start = getattr(self.page("team"), "start_background", None)
+            if callable(start):
+                start()
 
     def _insight_upkeep(self) -> None:
         ctx = self.ctx
@@ -185,6 +190,7 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         self.ctx = None
         self._drop_pages()
+        self._background_started = False
         self._history.clear()
         ctx.close()
         ctx.services.close()
@@ -197,7 +203,7 @@ class MainWindow(QMainWindow):
         Icons and avatars are pixmaps drawn in the old colours, so the sidebar, the top
         bar and the pages are built again, over the same open book, on the same view.
         """
-        if self.welcome is not None:
+        if self.welcome is not None and not self.welcome.busy():
             showing = self.root.currentWidget() is self.welcome
             self.root.removeWidget(self.welcome)
             self.welcome.deleteLater()
@@ -209,7 +215,7 @@ class MainWindow(QMainWindow):
         current = self._current or "myday"
         entity = self.context_entity() if current == "customer" else None
         history = list(self._history)
-        had_sync = "sync" in self._pages
+        background = self._background_started
         self._drop_pages()
         for popup in (self.search_popup, self.palette):
             if popup is not None:
@@ -217,8 +223,8 @@ class MainWindow(QMainWindow):
                 popup.deleteLater()
         self._build_shell()
         self.root.setCurrentWidget(self.shell)
-        if had_sync:
-            self.page("sync")  # it owns the background sync timer
+        if background:
+            self._start_background_pages()  # the rebuilt pages own the background timers
         if entity is not None:
             self.open_entity(*entity)
         else:

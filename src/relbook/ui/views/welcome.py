@@ -147,10 +147,15 @@ class WelcomeScreen(QWidget):
         body.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         words.addWidget(head)
         words.addWidget(body)
+        words.addStretch(1)  # every card's heading on the same line
         layout.addLayout(words, 1)
         choice.clicked.connect(lambda: self.choose(key))
         self.buttons[key] = choice
         return choice
+
+    def busy(self) -> bool:
+        """The demo book is being built (the screen must stay until it is done)."""
+        return self.progress_box.isVisible()
 
     def set_error(self, error: BaseException | None) -> None:
         target = self.window_.target_book_path()
