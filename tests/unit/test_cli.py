@@ -265,3 +265,18 @@ def test_demo_refuses_to_replace_a_book(book: Path, capsys: pytest.CaptureFixtur
     assert code == EXIT_USER
     assert "--force" in err
     assert copy.read_bytes() == book.read_bytes()
+
+
+def test_restoring_a_file_that_is_not_there_says_so(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "restore", str(tmp_path / "typo.relbook"), "--book", str(book))
+    assert code == EXIT_USER
+    assert f"There is no backup file at {tmp_path / 'typo.relbook'}" in err
+    assert "relbook backup --list" in err
+
+
+def test_export_ids_must_name_an_id(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "export", "--format", "csv", "--ids", ",,", "--book", str(book))
+    assert code == EXIT_USAGE
+    assert out == "" and "names no id" in err

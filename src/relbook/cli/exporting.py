@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.filter and args.ids:
         warn("relbook export: use either --filter or --ids, not both.")
         return EXIT_USAGE
+    wanted = [part.strip() for part in args.ids.split(",") if part.strip()] or None
+    if args.ids and wanted is None:
+        warn("relbook export: --ids names no id; give ids separated by commas.")
+        return EXIT_USAGE
     out = Path(args.out).expanduser() if args.out and args.out != "-" else None
     if out is not None and out.exists() and not args.force:
         warn(f"relbook export: {out} already exists; nothing was written.")
@@ -59,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USER
     services = services_for(args)
     try:
-        wanted = [part.strip() for part in args.ids.split(",") if part.strip()] or None
         ids = services.contacts.ids_for(args.kind, wanted, args.filter)
         if args.format == "vcf":
             text = services.contacts.export_vcards(ids, args.vcard_version)

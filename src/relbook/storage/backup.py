@@ -182,6 +182,11 @@ def restore(backup: Path, book_path: Path, now: datetime) -> Path | None:
 
     Returns where the previous book was moved (None if there was none).
     """
+    if not backup.is_file():
+        raise BookError(
+            f"There is no backup file at {backup}.",
+            "'relbook backup --list' shows the backups of the book.",
+        )
     check_backup(backup)
     kept: Path | None = None
     if book_path.exists():
