@@ -517,8 +517,15 @@ def test_always_ignoring_a_domain_covers_its_subdomains_past_and_future(rep: Ser
     assert review_row(rep, "new@mail.tracker.example") is None
     # A company given that domain later still gets nothing from it: the rule wins.
     tracker = company(rep, "Tracker", "tracker.example")
-    rep.relink.domains_changed(["tracker.example"])
     assert tracker not in linked_to(rep, "msgid:d5@x")
+
+    # Forgetting the rule undoes it: the mail links, the addresses wait for review again
+    # (those still under the narrower rule for eu.tracker.example stay ignored).
+    rule = next(r for r in rep.relink.rules() if r.pattern == "tracker.example")
+    assert rule.describe() == "ignore mail from anyone at tracker.example"
+    rep.relink.delete_rule(rule.id)
+    assert linked_to(rep, "msgid:d1@x") == {tracker}
+    assert review_addresses(rep) == {"a@tracker.example", "real@customer.example"}
 
 
 # ------------------------------------------------- the rep's corrections stick

@@ -214,6 +214,25 @@ def test_review_always_ignore_address_is_a_rule(qtbot: Any, window: Any) -> None
 
 
 # ------------------------------------------------------------------ message viewer
+def test_review_rules_can_be_seen_and_forgotten(qtbot: Any, window: Any) -> None:
+    from relbook.ui.dialogs.relink import LinkRulesDialog
+
+    services = window.ctx.services
+    page = window.show_page("review")
+    settle(qtbot, window)
+    address = services.review.pending(limit=1).entries[0].address
+    services.review.always_ignore_address(address)
+    page.show_rules()
+    dialog = visible_dialog(QApplication.instance(), LinkRulesDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: f"ignore mail with {address}" in dialog.texts)
+    rule_id = next(r.id for r in services.relink.rules() if r.pattern == address)
+    dialog.forget(rule_id)
+    qtbot.waitUntil(lambda: f"ignore mail with {address}" not in dialog.texts)
+    assert services.review.entry(address).status == "pending"  # back in the queue
+    dialog.accept()
+
+
 def test_safe_browser_loads_nothing_remote(qtbot: Any, web: Any) -> None:
     from relbook.ui.dialogs.message import SafeBrowser
 

@@ -255,6 +255,10 @@ class LinkContext:
             return host == rule.pattern or host.endswith("." + rule.pattern)
         return False
 
+    def is_ignored(self, address: str) -> bool:
+        """An *ignore* rule covers this address (or its domain)."""
+        return self._ignored(address)
+
     def _ignored(self, address: str) -> bool:
         return any(
             r.action == "ignore" and self._matches(r, address)

@@ -175,15 +175,18 @@ class RelinkService(Service):
         return [RuleView(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_millis(r[7])) for r in rows]
 
     def delete_rule(self, rule_id: str) -> RelinkResult:
-        """Forget a rule; the interactions it matched are linked again without it."""
+        """Forget a rule; the interactions it matched are linked again without it, and
+        the addresses an *ignore* rule kept out go back to the review queue."""
         now_ms = to_millis(self.clock.now())
         with self._raw("rule deleted") as connection:
             row = connection.execute(
-                "SELECT match_kind, pattern FROM link_rule WHERE id = ?", (rule_id,)
+                "SELECT match_kind, pattern, action FROM link_rule WHERE id = ?", (rule_id,)
             ).fetchone()
             if row is None:
                 raise NotFoundError("rule", rule_id)
             connection.execute("DELETE FROM link_rule WHERE id = ?", (rule_id,))
+            if row[2] == "ignore" and row[0] in ("address", "domain"):
+                _reopen_review(connection, row[0], row[1])
             outcome = linking.relink(connection, _matching(connection, row[0], row[1]))
             touch.refresh(connection, outcome.entities, now_ms)
         return RelinkResult(outcome.interactions)
@@ -380,6 +383,26 @@ def _matching(connection: sqlite3.Connection, match_kind: str, pattern: str) -> 
     if match_kind == "domain":
         return linking.interactions_with_domains(connection, [pattern])
     return linking.interactions_in_thread(connection, pattern)
+
+
+def _reopen_review(connection: sqlite3.Connection, match_kind: str, pattern: str) -> None:
+    """Ignored queue entries matching a forgotten ignore rule wait for review again
+    (unless another ignore rule still covers them)."""
+    if match_kind == "address":
+        where, params = "address = ?", [pattern]
+    else:
+        where, params = "(address LIKE ? OR address LIKE ?)", [f"%@{pattern}", f"%@%.{pattern}"]
+    candidates = [
+        r[0]
+        for r in connection.execute(
+            f"SELECT address FROM review_item WHERE status = 'ignored' AND {where}", params
+        )
+    ]
+    context = linking.LinkContext(connection)  # the rules without the forgotten one
+    connection.executemany(
+        "UPDATE review_item SET status = 'pending' WHERE address = ?",
+        [(a,) for a in candidates if not context.is_ignored(a)],
+    )
 
 
 def _resolve_review(connection: sqlite3.Connection, addresses: list[str]) -> None:

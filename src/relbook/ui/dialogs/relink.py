@@ -155,3 +155,68 @@ class RelinkDialog(QDialog):
             owner=self,
             label="link",
         )
+
+
+class LinkRulesDialog(QDialog):
+    """The rules the rep taught (always ignore, always/never link), each one forgettable:
+    forgetting a rule links the mail it matched again without it."""
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.service = ctx.services.relink
+        self.setObjectName("linkRulesDialog")
+        self.setWindowTitle("Your linking rules")
+        self.resize(640, 400)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 16)
+        layout.setSpacing(10)
+        layout.addWidget(
+            label(
+                "What you taught Relbook from the review queue and “Why is it here?”. "
+                "Forgetting a rule links the mail it matched again without it; an "
+                "ignored address goes back to the review queue.",
+                "muted",
+                wrap=True,
+            )
+        )
+        self.rows = QVBoxLayout()
+        self.rows.setSpacing(6)
+        layout.addLayout(self.rows)
+        layout.addStretch(1)
+        close = QHBoxLayout()
+        close.addStretch(1)
+        close.addWidget(button("Close", self.accept))
+        layout.addLayout(close)
+        self.texts: list[str] = []  # the rules shown (tests read them)
+        self.load()
+
+    def load(self) -> None:
+        self.ctx.read(self.service.rules, self._show, owner=self)
+
+    def _show(self, rules: list[Any]) -> None:
+        clear_layout(self.rows)
+        self.texts = [rule.describe() for rule in rules]
+        for rule, text in zip(rules, self.texts, strict=True):
+            row = QHBoxLayout()
+            row.addWidget(label(text, "", wrap=True), 1)
+            row.addWidget(
+                button(
+                    "Forget",
+                    lambda _=False, rule_id=rule.id: self.forget(rule_id),
+                    kind="flat",
+                    icon_name="close",
+                )
+            )
+            self.rows.addLayout(row)
+        if not rules:
+            self.rows.addWidget(label("No rules yet.", "muted"))
+
+    def forget(self, rule_id: str) -> None:
+        service = self.service
+        self.ctx.write(
+            lambda: service.delete_rule(rule_id),
+            lambda _r: self.load(),
+            owner=self,
+            label="forget rule",
+        )

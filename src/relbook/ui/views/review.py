@@ -222,11 +222,16 @@ class ReviewPage(Page):
         menu.addAction("These addresses", self.always_ignore_addresses)
         menu.addAction("Everyone at these domains", self.always_ignore_domains)
         self.always_button.setMenu(menu)
+        self.rules_button = button(
+            "Rules…", self.show_rules, icon_name="edit",
+            tip="What you told Relbook to always ignore or always/never link — and undo it",
+        )  # fmt: skip
         for widget in (
             self.accept_button,
             self.accept_as_button,
             self.ignore_button,
             self.always_button,
+            self.rules_button,
         ):
             bar.addWidget(widget)
         outer.addLayout(bar)
@@ -405,6 +410,13 @@ class ReviewPage(Page):
             return False  # the error reporter shows it
 
         self.ctx.write(work, done, failed, owner=self, label=f"review: {verb.lower()}")
+
+    def show_rules(self) -> None:
+        from relbook.ui.dialogs.relink import LinkRulesDialog
+
+        dialog = LinkRulesDialog(self.ctx, self)
+        dialog.finished.connect(lambda _r: self.load())
+        dialog.open()
 
     def accept_selected(self) -> None:
         addresses = self.selected_addresses()
