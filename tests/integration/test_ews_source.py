@@ -210,3 +210,19 @@ def test_an_endpoint_that_is_not_there_is_unreachable() -> None:
         source.probe()
     source.close()
     CachingProtocol.clear_cache()
+
+
+def test_without_a_server_address_autodiscover_is_tried_and_its_failure_explained() -> None:
+    # An empty EWS address means autodiscover from the e-mail domain; ".invalid" never
+    # resolves (RFC 6761), so the lookup fails and the rep is told what to enter instead.
+    from exchangelib.protocol import CachingProtocol
+
+    CachingProtocol.clear_cache()
+    source = EwsSource("acc", EwsSettings(email="rep@relbook-test.invalid"), "secret")
+    with pytest.raises(SourceError) as failed:
+        source.probe()
+    source.close()
+    assert failed.value.message == (
+        "Autodiscover could not find the Exchange server for rep@relbook-test.invalid."
+    )
+    assert "EWS address" in failed.value.remedy
