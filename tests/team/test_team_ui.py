@@ -387,3 +387,35 @@ def test_the_app_syncs_with_the_team_in_the_background_after_it_starts(
     assert bob.services.team.status().last_error == ""
     alice.sync()
     assert alice.services.companies.detail(ids["company"]).industry == "Mining"
+
+
+def test_what_the_team_sees_of_a_teammates_account(
+    qtbot: Any,
+    team_db: TeamDb,
+    make_client: MakeClient,
+    open_window: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """Bob did not share Acme (Alice did): his book sends nothing of it, and the preview
+    shows what is on the team server from Alice — never Bob's own additions."""
+    from relbook.services.notes import NoteDraft
+    from relbook.ui.qt import QPushButton
+    from relbook.ui.team.sharing import SharingDialog
+
+    alice, bob, ids = shared_pair(team_db, make_client)
+    bob.services.notes.create(NoteDraft(body="Bob's own remark", company_id=ids["company"]))
+    window = open_window(bob)
+    window.open_entity("company", ids["company"])
+    settle(qtbot, window)
+    share = window.current_page().findChild(QPushButton, "shareButton")
+    qtbot.waitUntil(lambda: share.text() == "Private")
+    click(qtbot, share)
+    dialog = next(w for w in window.findChildren(SharingDialog) if w.isVisible())
+    qtbot.waitUntil(lambda: dialog.loaded)
+    tops = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
+    assert tops[0].text(0) == "Company · Acme" and tops[0].text(1) == "from a teammate"
+    assert {t.text(1) for t in tops} == {"from a teammate"}
+    assert not any("Bob's own remark" in t.text(0) for t in tops)
+    assert dialog.summary.text().startswith("Shared by teammates: 1 company")
+    assert alice.role in dialog.who.text() and bob.role in dialog.who.text()
+    shot(dialog, "share-dialog-teammate.png", tmp_path)

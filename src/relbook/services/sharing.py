@@ -21,10 +21,27 @@ from relbook.services.base import Service
 from relbook.team.apply import label_of
 from relbook.team.project import closure, normalize, project
 from relbook.team.project import read_rows as read_local
-from relbook.team.spec import REF, REF_LIST, SHAREABLE_ROOTS, SPECS
+from relbook.team.spec import BOOL, CHILDREN, REF, REF_LIST, SHAREABLE_ROOTS, SPECS
 from relbook.team.sync import LIVE_STATES, RECEIVED, SHARED, share_roots, team_view
 
 LEVELS = tuple(level.value for level in ShareLevel)
+# The kinds of row that travel, in the order previews list them.
+ENTITY_ORDER: tuple[str, ...] = tuple(SPECS)
+
+
+def field_kind(entity_type: str, name: str) -> str | None:
+    """How a travelling field is shown: ``REF``, ``REF_LIST``, ``CHILDREN``, ``BOOL``, a
+    plain value — or None for a field this version does not send."""
+    spec = SPECS.get(entity_type)
+    if spec is None or name not in spec.names:
+        return None
+    return spec.field(name).kind
+
+
+def _in_spec_order(entity_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    order = {name: i for i, name in enumerate(SPECS[entity_type].names)}
+    return dict(sorted(fields.items(), key=lambda item: order.get(item[0], len(order))))
+
 
 LEVEL_LABELS = {
     "nothing": "no interactions",
@@ -190,8 +207,9 @@ class SharingService(Service):
             if key in mine or tracked.state != RECEIVED:
                 continue
             if key == (entity_type, entity_id) or _refers_to(key[0], tracked.data, entity_id):
+                fields = _in_spec_order(key[0], tracked.data)
                 rows.append(
-                    PreviewRow(key[0], key[1], label_of(db, key[0], key[1]), tracked.data, "team")
+                    PreviewRow(key[0], key[1], label_of(db, key[0], key[1]), fields, "team")
                 )
         rows.sort(key=lambda r: (r.entity_id != entity_id, list(SPECS).index(r.entity_type)))
         withheld = self._withheld(db, mine, wanted)
@@ -263,5 +281,18 @@ def _refers_to(entity_type: str, data: dict[str, Any], target: str) -> bool:
     return False
 
 
-__all__ = ["LEVELS", "LEVEL_LABELS", "PreviewRow", "SharedItem", "SharingService", "TeamPreview"]
+__all__ = [
+    "BOOL",
+    "CHILDREN",
+    "ENTITY_ORDER",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "REF",
+    "REF_LIST",
+    "PreviewRow",
+    "SharedItem",
+    "SharingService",
+    "TeamPreview",
+    "field_kind",
+]
 _ = normalize  # re-exported for callers comparing previews with server rows

@@ -22,6 +22,7 @@ from relbook.services.base import Service
 from relbook.team import connect as team_connect
 from relbook.team import protocol, resolve
 from relbook.team.errors import NotConnected, TeamError
+from relbook.team.resolve import Conflict
 from relbook.team.sync import LIVE_STATES, DeleteGuard, SyncReport
 
 SECRET_ID = "team-server"  # noqa: S105 - the keyring entry's name, not a secret
@@ -408,7 +409,7 @@ class TeamService(Service):
         self.services.changes.publish(("team",), reason="team sync failed")
 
     # --------------------------------------------------------------- conflicts
-    def conflicts(self, *, include_resolved: bool = False) -> list[resolve.Conflict]:
+    def conflicts(self, *, include_resolved: bool = False) -> list[Conflict]:
         return resolve.list_conflicts(self.book, include_resolved=include_resolved)
 
     def resolve(self, conflict_id: str, keep: str) -> None:

@@ -19,7 +19,7 @@ from relbook.ui.team.sharing import field_label, noun, show_value
 from relbook.ui.widgets import EmptyState, button, chip, clear_layout, label
 
 if TYPE_CHECKING:
-    from relbook.team.resolve import Conflict
+    from relbook.services.team import Conflict
     from relbook.ui.context import UiContext
 
 
@@ -27,10 +27,7 @@ def _value(value: Any, entity_type: str = "", name: str = "") -> str:
     if value is None or value == "":
         return "(empty)"
     if entity_type and name:
-        try:
-            return show_value(entity_type, name, value)
-        except (KeyError, StopIteration):
-            pass  # a field this version does not know: shown as it is
+        return show_value(entity_type, name, value)
     if isinstance(value, dict):
         parts = [f"{field_label(k)}: {_value(v, entity_type, k)}" for k, v in sorted(value.items())]
         return ", ".join(parts) or "(nothing)"

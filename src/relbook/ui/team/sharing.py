@@ -112,10 +112,10 @@ def show_value(entity_type: str, name: str, value: Any, row: dict[str, Any] | No
     """A field's value as the rep reads it (money with its currency, moments as dates,
     references as what they point at)."""
     from relbook.domain.clock import from_millis
-    from relbook.team.spec import BOOL, CHILDREN, REF, REF_LIST, SPECS
+    from relbook.services.sharing import BOOL, CHILDREN, REF, REF_LIST, field_kind
     from relbook.ui.fmt import money, when
 
-    kind = SPECS[entity_type].field(name).kind
+    kind = field_kind(entity_type, name)
     if kind == REF:
         return "linked" if value else "—"
     if kind == REF_LIST:
@@ -139,12 +139,12 @@ def show_value(entity_type: str, name: str, value: Any, row: dict[str, Any] | No
 
 def travelling_summary(rows: Any) -> str:
     """'1 company, 2 people and 3 interactions' for the rows of a preview."""
-    from relbook.team.spec import SPECS
+    from relbook.services.sharing import ENTITY_ORDER
 
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.entity_type] = counts.get(row.entity_type, 0) + 1
-    parts = [f"{counts[t]} {noun(t, counts[t])}" for t in SPECS if counts.get(t)]
+    parts = [f"{counts[t]} {noun(t, counts[t])}" for t in ENTITY_ORDER if counts.get(t)]
     if len(parts) > 1:
         return ", ".join(parts[:-1]) + " and " + parts[-1]
     return parts[0] if parts else "nothing"
@@ -295,10 +295,12 @@ class SharingDialog(QDialog):
     def load_preview(self) -> None:
         sharing = self.ctx.services.sharing
         kind, entity_id, level = self.kind, self.entity_id, self.choice()
-        self.apply_button.setText("Share" if self.current is None else "Save")
-        self.apply_button.setEnabled(level != self.current)
-        if level is None and self.current is None:
-            self.apply_button.setText("Keep private")
+        if level == self.current:  # nothing to change: the button just closes
+            self.apply_button.setText("Keep private" if level is None else "Done")
+        elif level is None:
+            self.apply_button.setText("Stop sharing")
+        else:
+            self.apply_button.setText("Share" if self.current is None else "Save")
 
         def work() -> Any:
             return sharing.preview(kind, entity_id, level)
@@ -315,7 +317,7 @@ class SharingDialog(QDialog):
             origin = "from you" if row.source == "you" else "from a teammate"
             top = QTreeWidgetItem([f"{noun(row.entity_type).capitalize()} · {row.label}", origin])
             empty = 0
-            for name, value in row.fields.items():
+            for name, value in row.fields.items():  # in the order the service lists them
                 if is_empty(value):
                     empty += 1  # travels as empty: counted, not listed
                     continue
@@ -352,11 +354,11 @@ class SharingDialog(QDialog):
     # ------------------------------------------------------------------ actions
     def apply(self) -> None:
         level = self.choice()
+        if level == self.current:
+            self.accept()
+            return
         if level is None:
-            if self.current is not None:
-                self.unshare()
-            else:
-                self.accept()
+            self.unshare()
             return
         sharing = self.ctx.services.sharing
         kind, entity_id = self.kind, self.entity_id
