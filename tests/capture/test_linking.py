@@ -406,6 +406,28 @@ def test_a_thread_filed_under_a_deal_later_takes_its_earlier_replies_along(rep: 
     assert deal not in linked_to(rep, "msgid:other@x")
 
 
+def test_a_deal_given_to_a_reply_takes_the_whole_thread_along(rep: Services) -> None:
+    acme = company(rep, "Acme", "acme.example")
+    deal = _deal(rep, "Acme expansion", acme)
+    receive(
+        rep,
+        eml("q0@x", sender="Ann <ann@acme.example>", to=[REP], subject="Expansion",
+            date=NOW - timedelta(days=3)),
+        eml("q1@x", sender=REP, to=["ann@acme.example"], subject="Re: Expansion",
+            in_reply_to="q0@x", references=["q0@x"], date=NOW - timedelta(days=2)),
+        eml("q2@x", sender="Ann <ann@acme.example>", to=[REP], subject="Re: Re: Expansion",
+            in_reply_to="q1@x", references=["q0@x", "q1@x"], date=NOW - timedelta(days=1)),
+    )  # fmt: skip
+    rep.relink.link(interaction_id(rep, "msgid:q2@x"), "deal", deal)
+    assert deal in linked_to(rep, "msgid:q0@x")  # the first message of the thread too
+    assert deal in linked_to(rep, "msgid:q1@x")
+    # "Not this one" on the first message sticks although its replies keep the deal.
+    rep.relink.unlink(interaction_id(rep, "msgid:q0@x"), "deal", deal)
+    rep.relink.interactions([interaction_id(rep, "msgid:q0@x")])
+    assert deal not in linked_to(rep, "msgid:q0@x")
+    assert deal in linked_to(rep, "msgid:q1@x")
+
+
 # ------------------------------------------------------------ the review queue
 
 

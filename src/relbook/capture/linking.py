@@ -458,12 +458,12 @@ def _ordered_parties(subject: LinkSubject) -> list[tuple[str, Party]]:
 
 
 def _thread_keys(subject: LinkSubject) -> list[str]:
-    """Keys naming the thread: its key (unless it is this item's own) and its references."""
+    """Keys naming the thread: its references and its thread key — also when that is the
+    item's own key (the first message of a thread follows a deal given to a reply; every
+    occurrence of a series shares the key). The item's own links are told apart by id."""
     keys = [k for k in subject.references if k]
-    if subject.thread_key and subject.thread_key != subject.natural_key:
+    if subject.thread_key:
         keys.append(subject.thread_key)
-    elif subject.thread_key and subject.kind == "meeting":
-        keys.append(subject.thread_key)  # a series: every occurrence shares the thread key
     return list(dict.fromkeys(keys))
 
 
