@@ -75,7 +75,7 @@ class QuickLogDialog(EditorDialog):
         minutes = QSpinBox()
         minutes.setRange(0, 1440)
         minutes.setSuffix(" min")
-        minutes.setSpecialValueText("—")
+        minutes.setSpecialValueText("not noted (type the minutes)")
         self.minutes = self.add_field("duration_minutes", "Duration", minutes)
         self.when = self.add_field(
             "occurred_at",
