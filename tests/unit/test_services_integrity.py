@@ -115,6 +115,51 @@ def test_a_deleted_record_cannot_be_linked_either(services: Services, ids: dict[
     assert "may have been deleted" in (caught.value.for_field("person_id") or "")
 
 
+def test_records_linked_to_something_deleted_since_can_still_be_edited(
+    services: Services, ids: dict[str, str]
+) -> None:
+    note = services.notes.create(NoteDraft(body="Budget talk", person_id=ids["person"]))
+    task = services.tasks.create(TaskDraft(title="Call", deal_id=ids["deal"]))
+    call = services.interactions.log(LogDraft(kind="call", person_ids=[ids["person"]]))
+    deal = services.deals.draft(ids["deal"])
+    deal.people = [(ids["person"], "champion")]
+    services.deals.update(deal)
+    services.companies.delete([ids["company"]])
+    services.people.delete([ids["person"]])
+    services.deals.delete([ids["deal"]])
+
+    person_draft = services.people.draft  # the person is gone: restore, then edit
+    services.people.restore([ids["person"]])
+    draft = person_draft(ids["person"])
+    draft.title = "CFO"
+    services.people.update(draft)  # still at the (deleted) company: not an error
+    services.people.delete([ids["person"]])
+
+    edited = NoteDraft(body="Budget talk, again", person_id=ids["person"], id=note)
+    services.notes.update(edited)
+    task_draft = services.tasks.draft(task)
+    task_draft.title = "Call back"
+    services.tasks.update(task_draft)
+    call_draft = services.interactions.draft(call)
+    call_draft.subject = "Budget call"
+    services.interactions.update(call, call_draft)
+    services.deals.restore([ids["deal"]])
+    deal_draft = services.deals.draft(ids["deal"])
+    deal_draft.title = "Acme rollout 2"
+    services.deals.update(deal_draft)
+    # A new link to a deleted record is still refused.
+    with pytest.raises(ValidationError):
+        services.notes.create(NoteDraft(body="x", person_id=ids["person"]))
+
+    services.companies.restore([ids["company"]])
+    services.people.restore([ids["person"]])
+    person = services.people.detail(ids["person"])
+    assert (person.title, person.company_id) == ("CFO", ids["company"])
+    assert services.companies.detail(ids["company"]).people_count == 1
+    assert services.notes.get(note).body == "Budget talk, again"
+    assert services.deals.detail(ids["deal"]).people[0][0] == ids["person"]
+
+
 @pytest.mark.parametrize(
     ("label", "call"),
     [

@@ -194,7 +194,14 @@ class CompanyService(Service):
             domains.append(domain)
         if draft.employees is not None and draft.employees < 0:
             problems.add("employees", "cannot be negative")
-        validate.reference(self.db, "company", draft.parent_id, "parent_id", problems)
+        validate.reference(
+            self.db,
+            "company",
+            draft.parent_id,
+            "parent_id",
+            problems,
+            kept=validate.stored(self.db, "company", draft.id, "parent_id"),
+        )
         if draft.parent_id and draft.parent_id == draft.id:
             problems.add("parent_id", "a company cannot be its own parent")
         elif draft.parent_id and draft.id and self._is_descendant(draft.parent_id, draft.id):

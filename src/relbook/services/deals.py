@@ -18,7 +18,7 @@ from relbook.services import validate
 from relbook.services.base import Service
 from relbook.services.pipelines import StageInfo
 from relbook.services.tags import set_tags
-from relbook.storage.models import Deal, DealPerson, DealStageChange
+from relbook.storage.models import Deal, DealPerson, DealStageChange, Person
 from relbook.storage.session import mark_changed
 
 CLOSED_ON_BOARD_DAYS = 30
@@ -270,8 +270,17 @@ class DealService(Service):
                 amount_minor = to_minor(amount, currency)
         if draft.probability is not None and not 0 <= draft.probability <= 100:
             problems.add("probability", "must be between 0 and 100")
+        # Links the saved deal has now stay valid even if their record was deleted since.
+        kept_company = validate.stored(self.db, "deal", draft.id, "company_id")
+        kept_people = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT person_id FROM deal_person WHERE deal_id = ?", (draft.id or "",)
+            )
+        }
         if (
             draft.company_id
+            and draft.company_id != kept_company
             and not self.db.execute(
                 "SELECT 1 FROM company WHERE id = ? AND deleted_at IS NULL", (draft.company_id,)
             ).fetchone()
@@ -279,9 +288,12 @@ class DealService(Service):
             problems.add("company_id", "is not a company in this book")
         people: list[tuple[str, str]] = []
         for index, (person_id, role) in enumerate(draft.people):
-            if not self.db.execute(
-                "SELECT 1 FROM person WHERE id = ? AND deleted_at IS NULL", (person_id,)
-            ).fetchone():
+            if (
+                person_id not in kept_people
+                and not self.db.execute(
+                    "SELECT 1 FROM person WHERE id = ? AND deleted_at IS NULL", (person_id,)
+                ).fetchone()
+            ):
                 problems.add(f"people.{index}", "is not a person in this book")
             elif person_id not in {p for p, _ in people}:
                 people.append((person_id, role.strip()[:100]))
@@ -360,9 +372,20 @@ class DealService(Service):
         deal.custom = clean.custom
         deal.lost_reason = clean.lost_reason
         deal.won_reason = clean.won_reason
+        # People deleted since are hidden from the editor, not removed by the rep: they
+        # keep their role here, so restoring them finds them on the deal again.
+        listed = {person_id for person_id, _ in clean.people}
+        hidden = [
+            (row.person_id, row.role)
+            for row in deal.people
+            if row.person_id not in listed
+            and session.scalar(select(Person.deleted_at).where(Person.id == row.person_id))
+            is not None
+        ]
+        wanted = [*clean.people, *hidden]
         current = sorted((p.person_id, p.role) for p in deal.people)
-        if current != sorted(clean.people):
-            deal.people[:] = [DealPerson(person_id=p, role=r) for p, r in clean.people]
+        if current != sorted(wanted):
+            deal.people[:] = [DealPerson(person_id=p, role=r) for p, r in wanted]
         session.flush()
         if set_tags(session, "deal", deal.id, clean.tags):
             mark_changed(session, deal, "tags")

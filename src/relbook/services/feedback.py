@@ -108,7 +108,9 @@ class FeedbackService(Service):
         ):
             problems.add("person_id", "feedback comes from a person, company or deal")
         for kind in ("person", "company", "deal", "interaction", "note"):
-            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
+            column = f"{kind}_id"
+            kept = validate.stored(self.db, "feedback", draft.id, column)
+            validate.reference(self.db, kind, getattr(draft, column), column, problems, kept=kept)
         problems.raise_if_any()
         return FeedbackDraft(
             topic=draft.topic,

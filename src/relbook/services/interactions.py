@@ -137,8 +137,9 @@ class InteractionService(Service):
             attachments=tuple(json.loads(row[14] or "[]")),
         )
 
-    def _check(self, draft: LogDraft) -> tuple[str, str]:
-        """Validate a hand-logged interaction; returns its direction and subject."""
+    def _check(self, draft: LogDraft, kept: frozenset[str] = frozenset()) -> tuple[str, str]:
+        """Validate a hand-logged interaction; returns its direction and subject. ``kept``:
+        what it is linked to now (still valid links, even to a record deleted since)."""
         problems = validate.Problems()
         if draft.kind not in {k.value for k in LOGGABLE}:
             problems.add("kind", f"'{draft.kind}' cannot be logged by hand")
@@ -155,9 +156,12 @@ class InteractionService(Service):
             problems.add("direction", "must be inbound, outbound or none")
         subject = validate.optional_text(draft.subject, "subject", problems, 500)
         for index, person_id in enumerate(draft.person_ids):
-            validate.reference(self.db, "person", person_id, f"person_ids.{index}", problems)
-        validate.reference(self.db, "company", draft.company_id, "company_id", problems)
-        validate.reference(self.db, "deal", draft.deal_id, "deal_id", problems)
+            if person_id not in kept:
+                validate.reference(self.db, "person", person_id, f"person_ids.{index}", problems)
+        if draft.company_id not in kept:
+            validate.reference(self.db, "company", draft.company_id, "company_id", problems)
+        if draft.deal_id not in kept:
+            validate.reference(self.db, "deal", draft.deal_id, "deal_id", problems)
         problems.raise_if_any()
         return str(direction), subject or _default_subject(draft.kind)
 
@@ -217,7 +221,14 @@ class InteractionService(Service):
     def update(self, interaction_id: str, draft: LogDraft) -> None:
         """Correct something logged by hand: what, when, with whom. Captured mail and
         meetings are the source's; they are re-linked (services.relink), not edited."""
-        direction, subject = self._check(draft)
+        kept = frozenset(
+            row[0]
+            for row in self.db.execute(
+                "SELECT entity_id FROM interaction_link WHERE interaction_id = ?",
+                (interaction_id,),
+            )
+        )
+        direction, subject = self._check(draft, kept)
         with self.write(("interaction", "person", "company", "deal")) as session:
             interaction = session.get(Interaction, interaction_id)
             if interaction is None or interaction.deleted_at is not None:

@@ -79,7 +79,9 @@ class NoteService(Service):
         if not any((draft.person_id, draft.company_id, draft.deal_id, draft.interaction_id)):
             problems.add("person_id", "a note belongs to a person, company or deal")
         for kind in ("person", "company", "deal", "interaction"):
-            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
+            column = f"{kind}_id"
+            kept = validate.stored(self.db, "note", draft.id, column)
+            validate.reference(self.db, kind, getattr(draft, column), column, problems, kept=kept)
         problems.raise_if_any()
         return NoteDraft(
             body=body,

@@ -232,7 +232,14 @@ class PeopleService(Service):
             name = display_name(given, family) or emails[0].value
         if not name:
             problems.add("given_name", "a person needs a name or an e-mail address")
-        validate.reference(self.db, "company", draft.company_id, "company_id", problems)
+        validate.reference(
+            self.db,
+            "company",
+            draft.company_id,
+            "company_id",
+            problems,
+            kept=validate.stored(self.db, "person", draft.id, "company_id"),
+        )
         if draft.cadence_days is not None and not 1 <= draft.cadence_days <= 3650:
             problems.add("cadence_days", "must be between 1 and 3650 days")
         clean = PersonDraft(

@@ -172,7 +172,9 @@ class TaskService(Service):
         if draft.reminder_at and draft.due_at and draft.reminder_at > draft.due_at + _DAY:
             problems.add("reminder_at", "is after the task is due")
         for kind in ("person", "company", "deal", "interaction"):
-            validate.reference(self.db, kind, getattr(draft, f"{kind}_id"), f"{kind}_id", problems)
+            column = f"{kind}_id"
+            kept = validate.stored(self.db, "task", draft.id, column)
+            validate.reference(self.db, kind, getattr(draft, column), column, problems, kept=kept)
         if draft.priority not in (0, 1):
             problems.add("priority", "must be normal (0) or high (1)")
         return (

@@ -129,6 +129,14 @@ def optional_text(value: str, field: str, problems: Problems, limit: int) -> str
     return text
 
 
+def stored(db: sqlite3.Connection, table: str, row_id: str | None, column: str) -> str | None:
+    """The value a saved row holds now (None for a new row)."""
+    if not row_id:
+        return None
+    row = db.execute(f"SELECT {column} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return None if row is None else row[0]
+
+
 # Tables a draft may point at, and how an error names them.
 _REFERABLE = {
     "person": "person",
@@ -141,10 +149,21 @@ _REFERABLE = {
 
 
 def reference(
-    db: sqlite3.Connection, kind: str, ident: str | None, field: str, problems: Problems
+    db: sqlite3.Connection,
+    kind: str,
+    ident: str | None,
+    field: str,
+    problems: Problems,
+    *,
+    kept: str | None = None,
 ) -> None:
-    """A draft's link to another record must point at a live one of the right kind."""
-    if not ident:
+    """A draft's link to another record must point at a live one of the right kind.
+
+    ``kept`` is the link the saved row has now: an unchanged link stays valid even when
+    its record was deleted since (editing a note must not fail because its person was
+    deleted — and restoring the person must find the note still theirs).
+    """
+    if not ident or ident == kept:
         return
     table = _REFERABLE[kind]
     found = db.execute(
