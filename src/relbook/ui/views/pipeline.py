@@ -311,8 +311,9 @@ class StageColumn(QFrame):
         if column.stage.kind == "open":
             totals += f" · weighted {money(column.weighted_minor, currency, compact=True) or '0'}"
         if column.other_currency_count:
-            totals += f" · +{column.other_currency_count} in other currencies"
-        self.totals = label(totals, "small")
+            # on a line of its own (the column is narrow); the board's sum leaves them out
+            totals += f"\n+{column.other_currency_count} in other currencies, not summed"
+        self.totals = label(totals, "small", wrap=True)
         layout.addWidget(self.totals)
         self.model = CardModel(column.stage.id)
         self.model.set_cards(list(column.cards))
