@@ -14,16 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from relbook.capture import linking
 from relbook.capture.domains import company_name_from_domain, registrable_domain
 from relbook.domain.addresses import domain_of, is_free_mail, is_list_domain, normalise_address
-from relbook.domain.clock import from_millis, to_millis
+from relbook.domain.clock import from_millis
 from relbook.domain.errors import NotFoundError
 from relbook.domain.names import name_from_address, split_full_name
 from relbook.services.base import Service
 from relbook.services.companies import CompanyDraft
 from relbook.services.people import Labeled, PersonDraft
-from relbook.storage import touch
 
 
 @dataclass(frozen=True)
@@ -138,8 +136,7 @@ class ReviewService(Service):
         family_name: str | None = None,
         company_name: str | None = None,
     ) -> AcceptResult:
-        """A person from a queued address (and a company from its domain); links the past
-        (creating the person and company already relinks their mail; this makes sure).
+        """A person from a queued address (and a company from its domain); links the past.
 
         Idempotent: accepting an address that already belongs to a person links and
         resolves it without creating anyone.
@@ -181,16 +178,14 @@ class ReviewService(Service):
                     origin="review",
                 )
             )
-        now_ms = to_millis(self.clock.now())
+        else:  # already someone's: make sure their mail from it is theirs
+            self.services.relink.addresses_changed([entry.address])
+        # Creating the company and the person relinked their past mail already
+        # (services.relink, called by the companies and people services).
         with self.book.raw_write() as connection:
-            ids = set(linking.interactions_with_addresses(connection, [entry.address]))
-            if created_company and domain:
-                ids |= set(linking.interactions_with_domains(connection, [domain]))
-            outcome = linking.relink(connection, ids)
             connection.execute(
                 "UPDATE review_item SET status = 'accepted' WHERE address = ?", (entry.address,)
             )
-            touch.refresh(connection, outcome.entities | {person_id}, now_ms)
             linked = connection.execute(
                 """SELECT count(*) FROM interaction_link
                    WHERE entity_id = ? AND excluded = 0""",
