@@ -13,7 +13,7 @@ from relbook.services.companies import CompanyDraft
 from relbook.services.people import PersonDraft
 from relbook.team import protocol
 from relbook.team import sync as team_sync
-from relbook.team.errors import TeamUnreachable
+from relbook.team.errors import TeamError, TeamUnreachable
 
 from .conftest import Client, TeamDb
 from .helpers import account, local_live, server_items
@@ -466,3 +466,84 @@ def test_status_counts_every_change_waiting_to_be_sent(
     assert alice.services.team.status().pending_changes == waiting + 2
     alice.sync()
     assert alice.services.team.status().pending_changes == 0
+
+
+def test_disconnecting_and_connecting_again_resumes(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
+    team_db.init()
+    alice, bob = make_client("alice"), make_client("bob")
+    ids = account(alice.services)
+    alice.services.sharing.share("company", ids["company"], "metadata")
+    alice.sync()
+    bob.sync()
+
+    bob.services.team.disconnect()
+    assert not bob.services.team.status().connected
+    assert bob.services.team.secrets.get("team-server") is None
+    assert bob.services.companies.detail(ids["company"]).name == "Acme"  # the book keeps it
+    rename(alice, ids["company"], name="Acme AG")
+    alice.sync()
+    draft = bob.services.people.draft(ids["person"])
+    draft.title = "CFO"  # edited while disconnected
+    bob.services.people.update(draft)
+
+    bob.connect()
+    bob.sync()
+    alice.sync()
+    assert bob.services.companies.detail(ids["company"]).name == "Acme AG"
+    assert alice.services.people.detail(ids["person"]).title == "CFO"
+    assert bob.services.team.conflicts() == [] and alice.services.team.conflicts() == []
+
+    # Another team is refused while connected, and starts afresh after disconnecting.
+    team_db.add_team("south")
+    carl = team_db.add_rep("carl", team="south")
+    south = team_db.rep_dsn(carl)
+    with pytest.raises(TeamError, match="Disconnect first"):
+        bob.services.team.connect(south, team_db.password(carl))
+    bob.services.team.disconnect()
+    status = bob.services.team.connect(south, team_db.password(carl))
+    assert status.team_name == "south" and status.team_rows == 0
+    bob.sync()
+    assert (
+        server_items(team_db.admin_dsn)[("company", ids["company"])]["team"]
+        != (bob.services.book.reader().execute("SELECT team_id FROM team_link").fetchone()[0])
+    )
+    assert bob.services.companies.detail(ids["company"]).name == "Acme AG"  # kept, private
+
+
+def test_a_book_that_lost_its_sync_state_takes_the_team_rows_up_again(
+    team_db: TeamDb, make_client: MakeClient
+) -> None:
+    """Rows this book holds but no longer tracks (its sync state was lost, e.g. by an
+    earlier Relbook's disconnect): the team's values are taken, and every value of the
+    book's that differs is kept as a conflict — whose is newer cannot be known."""
+    team_db.init()
+    alice, bob = make_client("alice"), make_client("bob")
+    ids = account(alice.services)
+    alice.services.sharing.share("company", ids["company"], "metadata")
+    alice.sync()
+    bob.sync()
+    with bob.services.book.raw_write() as conn:
+        conn.execute("DELETE FROM team_row")
+        conn.execute("UPDATE team_link SET cursor = '0', fingerprint = ''")
+    rename(alice, ids["company"], industry="Steel")
+    alice.sync()
+    draft = bob.services.people.draft(ids["person"])
+    draft.about = "met at the fair"
+    bob.services.people.update(draft)
+
+    bob.sync()
+    assert bob.services.companies.detail(ids["company"]).industry == "Steel"
+    assert bob.services.people.detail(ids["person"]).about == ""
+    (conflict,) = bob.services.team.conflicts()
+    assert (conflict.entity_id, conflict.field) == (ids["person"], "about")
+    assert conflict.mine == "met at the fair"
+    bob.services.team.resolve(conflict.id, "mine")
+    bob.sync()
+    alice.sync()
+    assert alice.services.people.detail(ids["person"]).about == "met at the fair"
+    rename(alice, ids["company"], website="https://acme.example")  # updates flow again
+    alice.sync()
+    bob.sync()
+    assert bob.services.companies.detail(ids["company"]).website == "https://acme.example"

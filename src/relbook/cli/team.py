@@ -209,7 +209,10 @@ def _sync(services: Services, args: argparse.Namespace) -> int:
 
 def _disconnect(services: Services, _args: argparse.Namespace) -> int:
     services.team.disconnect()
-    say("Disconnected; the book keeps everything it holds. Your shares are unchanged.")
+    say(
+        "Disconnected; the book keeps everything it holds. Your shares are unchanged; "
+        "connecting again to the same team resumes where this book stopped."
+    )
     return EXIT_OK
 
 

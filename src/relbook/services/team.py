@@ -153,6 +153,13 @@ class TeamService(Service):
 
     # --------------------------------------------------------------- connection
     def _link(self) -> dict[str, Any] | None:
+        """The team server this book syncs with; None when it is not connected."""
+        link = self._stored_link()
+        return link if link is not None and link["dsn"] else None
+
+    def _stored_link(self) -> dict[str, Any] | None:
+        """The link, also while disconnected (its dsn is then empty: the sync state of
+        that team is kept so that connecting again resumes where it stopped)."""
         row = self.db.execute(
             """SELECT dsn, read_dsn, role, team_id, team_name, members, cursor,
                       last_attempt_at, last_sync_at, last_error, last_error_at,
@@ -191,10 +198,12 @@ class TeamService(Service):
             session = team_connect.open_rep_session(connection, endpoint)
         finally:
             connection.close()
-        current = self._link()
-        if current is not None and (
-            current["team_id"] != session.team_id or current["role"] != session.role
-        ):
+        stored = self._stored_link()
+        current = stored if stored is not None and stored["dsn"] else None
+        other = stored is not None and (
+            stored["team_id"] != session.team_id or stored["role"] != session.role
+        )
+        if current is not None and other:
             raise TeamError(
                 f"This book syncs with team {current['team_name']!r} as {current['role']}; "
                 f"{endpoint.label} is team {session.team_name!r} as {session.role}.",
@@ -204,7 +213,13 @@ class TeamService(Service):
             self.secrets.set(SECRET_ID, password)
         now_ms = to_millis(self.clock.now())
         with self.book.raw_write() as conn:
-            if current is None:
+            if other:
+                # Another team (or role) than the one this book was disconnected from:
+                # what it knew of that one no longer applies (its rows stay, as its own).
+                for table in ("team_link", "team_row", "team_journal"):
+                    conn.execute(f"DELETE FROM {table}")
+                stored = None
+            if stored is None:
                 conn.execute(
                     """INSERT INTO team_link (id, dsn, read_dsn, role, team_id, team_name,
                            members, cursor, fingerprint, connected_at, last_error,
@@ -221,10 +236,12 @@ class TeamService(Service):
         return self.status()
 
     def disconnect(self) -> None:
-        """Forget the server (the book keeps every row it holds, as its own)."""
+        """Forget the server's address and the password. The book keeps every row it holds
+        and what it knows of the team's rows (and any change not sent yet): connecting again
+        to the same team as the same role resumes where it stopped; connecting to another
+        team starts afresh."""
         with self.book.raw_write() as conn:
-            for table in ("team_link", "team_row", "team_journal"):
-                conn.execute(f"DELETE FROM {table}")
+            conn.execute("UPDATE team_link SET dsn = '', read_dsn = '' WHERE id = 1")
         self.secrets.delete(SECRET_ID)
         self.services.changes.publish(("team",), reason="team disconnect")
 

@@ -193,6 +193,9 @@ class TeamView:
     tracked: dict[Key, Tracked]
     closure: dict[Key, str]
     team_set: set[str]
+    # The first pull after (re)connecting: rows this book already holds are taken up
+    # again instead of being treated as its own private copies (see ``_adopt``).
+    adopt: bool = False
 
 
 def team_view(conn: sqlite3.Connection) -> TeamView:
@@ -495,6 +498,7 @@ def pull(
     since = int(row[0]) if row else 0
     with protocol.changes_since(connection, team_id, since) as changes:
         view = team_view(reader)
+        view.adopt = since == 0
         affected = [
             k
             for k in changes.tombstones
@@ -625,6 +629,9 @@ def _apply_live(
     key = remote.key
     entity_type, entity_id = key
     if row is None:
+        if local == "live" and view.adopt:
+            _adopt(conn, writer, remote, view, now_ms)
+            return True
         if local != "absent":
             return False  # this book's own private row (it withdrew it earlier)
         if writer.insert(entity_type, entity_id, remote.data):
@@ -651,6 +658,46 @@ def _apply_live(
     updated = Tracked(state, remote.version, row.level, remote.data, author, remote.updated_by)
     save_tracked(conn, key, updated, now_ms)
     return True
+
+
+def _adopt(
+    conn: sqlite3.Connection,
+    writer: LocalWriter,
+    remote: protocol.RemoteRow,
+    view: TeamView,
+    now_ms: int,
+) -> None:
+    """A team row this book already holds but does not track (it was disconnected and
+    connected again): what the two last agreed on is not known, so the team's values are
+    taken and every differing value of the book's is kept as a conflict to resolve."""
+    entity_type, entity_id = remote.key
+    spec = SPECS[entity_type]
+    values = read_local(conn, entity_type, [entity_id])[entity_id]
+    mine = project(entity_type, values, view.team_set)
+    updates: dict[str, Any] = {}
+    for spec_field in spec.fields:
+        name = spec_field.name
+        theirs = remote.data.get(name, field_default(entity_type, spec_field))
+        current = mine[name]
+        if current == normalize(entity_type, spec_field, theirs, view.team_set):
+            continue
+        if current not in (None, "", [], {}, field_default(entity_type, spec_field)):
+            record_conflict(
+                conn, remote.key, "field", name, current, theirs, remote.updated_by, now_ms
+            )
+        updates[name] = theirs
+    writer.update(entity_type, entity_id, updates, received=True)
+    writer.team_set.add(entity_id)
+    state = SHARED if remote.my_level is not None else RECEIVED
+    adopted = Tracked(
+        state,
+        remote.version,
+        remote.my_level or "",
+        remote.data,
+        remote.created_by,
+        remote.updated_by,
+    )
+    save_tracked(conn, remote.key, adopted, now_ms)
 
 
 def _merge(
