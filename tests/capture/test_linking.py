@@ -151,8 +151,8 @@ def test_a_person_given_another_address_gets_its_past_mail(rep: Services) -> Non
     }
     assert review_row(rep, "ann.buyer@acme-mail.example") == ("accepted", 1, "acme-mail.example")
 
-    # She moves to Acme: her past mail follows her ("works at"); an address she lost
-    # no longer links her.
+    # Her company is recorded: her past mail is Acme's too ("works at"); an address she
+    # lost no longer links her.
     acme = company(rep, "Acme", "acme.example")
     draft = rep.people.draft(ann)
     draft.company_id = acme
@@ -166,6 +166,14 @@ def test_a_person_given_another_address_gets_its_past_mail(rep: Services) -> Non
     assert links(rep, "msgid:lost@x") == {
         acme: "from ann@acme.example — acme.example belongs to Acme"
     }
+    # She moves on to Globex: new mail is Globex's, the mail from her Acme years stays.
+    globex = company(rep, "Globex", "globex.example")
+    draft = rep.people.draft(ann)
+    draft.company_id = globex
+    rep.people.update(draft)
+    assert acme in linked_to(rep, "msgid:old@x") and globex not in linked_to(rep, "msgid:old@x")
+    receive(rep, eml("new@x", sender="Ann <ann.buyer@acme-mail.example>", to=[REP]))
+    assert links(rep, "msgid:new@x")[globex] == "Ann Buyer works at Globex"
 
 
 def test_a_company_given_another_domain_gets_its_past_mail(rep: Services) -> None:

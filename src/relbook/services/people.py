@@ -304,9 +304,11 @@ class PeopleService(Service):
             company_before = person.company_id
             self._apply(session, person, clean)
             after = {e.address for e in person.emails}
-            moved = person.company_id != company_before
-        # Past mail follows a gained or lost address, and a new employer (capture linking).
-        changed = (before ^ after) | (after if moved else set())
+            # A first employer reaches their past mail; after a move, mail already in the
+            # book stays with the company they were at (it was linked when it came in).
+            employed = company_before is None and person.company_id is not None
+        # Past mail follows a gained or lost address (capture linking).
+        changed = (before ^ after) | (after if employed else set())
         if changed:
             self.services.relink.addresses_changed(sorted(changed))
 
