@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from relbook.domain.clock import from_millis
+from relbook.domain.clock import from_millis, to_millis
 from relbook.domain.errors import NotFoundError, UserError
 from relbook.domain.kinds import PrivacyLevel
 from relbook.services import validate
@@ -297,6 +297,7 @@ class AccountService(Service):
         if draft.id is None:
             raise validate_error("id", "is required to edit an account")
         clean = self._validate(draft, creating=False)
+        from relbook.capture.retention import is_stricter, trim_account
         from relbook.storage.models import Account
 
         with self.write(("account",), reason="account edited") as session:
@@ -305,6 +306,7 @@ class AccountService(Service):
                 raise NotFoundError("account", draft.id)
             if account.kind != clean["kind"]:
                 raise validate_error("kind", "cannot change; add a new account instead")
+            stricter = is_stricter(clean["privacy"], account.privacy)
             account.name = clean["name"]
             account.settings = clean["settings"]
             account.privacy = clean["privacy"]
@@ -313,6 +315,10 @@ class AccountService(Service):
             # New settings deserve a fresh try, not the old back-off.
             account.retry_at = None
             account.offline_since = None
+        if stricter:  # what the account already brought in is kept to the new level too
+            with self.book.raw_write() as connection:
+                trim_account(connection, draft.id, clean["privacy"], to_millis(self.clock.now()))
+            self.services.changes.publish(("interaction",), reason="privacy applied")
         if draft.password:
             self.secrets.set(draft.id, draft.password)
 

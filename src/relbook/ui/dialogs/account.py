@@ -135,7 +135,13 @@ class AccountEditor(EditorDialog):
         ):
             self.privacy.addItem(text, key)
         self.privacy.setCurrentIndex(max(0, self.privacy.findData(draft.privacy)))
-        self.add_field("privacy", "Keep of each message", self.privacy)
+        self.add_field(
+            "privacy",
+            "Keep of each message",
+            self.privacy,
+            hint="Choosing less later also removes the text already kept from this "
+            "account's messages.",
+        )
         interval = QSpinBox()
         interval.setRange(5, 1440)
         interval.setSuffix(" min")
