@@ -54,6 +54,7 @@ class Refresher(QObject):
         self, ctx: UiContext, kinds: tuple[str, ...], refresh: Callable[[], None], owner: QWidget
     ) -> None:
         super().__init__(owner)
+        self._ctx = ctx
         self._kinds = kinds
         self._refresh = refresh
         self._timer = QTimer(self)
@@ -68,7 +69,9 @@ class Refresher(QObject):
             self._timer.start()
 
     def _fire(self) -> None:
-        self._refresh()
+        # A change that arrived as the book was closing: its views are going away.
+        if not self._ctx.runner.closed:
+            self._refresh()
 
     def now(self) -> None:
         self._timer.start()

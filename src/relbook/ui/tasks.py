@@ -218,6 +218,11 @@ class TaskRunner(QObject):
     def is_idle(self) -> bool:
         return not self._jobs
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: the book is closing and takes no more work."""
+        return self._closed
+
     def pending_writes(self) -> int:
         return sum(1 for job in self._jobs.values() if job.write)
 

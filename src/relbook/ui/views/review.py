@@ -556,8 +556,8 @@ class SidebarCount:
         QTimer.singleShot(400, self.refresh)  # after the first paint (the service loads then)
 
     def refresh(self) -> None:
-        if not isValid(self.owner) or self.ctx.window is None:
-            return
+        if not isValid(self.owner) or self.ctx.window is None or self.ctx.runner.closed:
+            return  # the book closed before the first count
         review = self.ctx.services
         self.ctx.read(
             lambda: review.review.counts().pending,
