@@ -195,6 +195,7 @@ def test_import_reports_each_bad_row_with_its_line_and_exits_4(
     assert "linkedin-connections.csv:9: the row has no name" in err
     assert "README.md: is not a mail, calendar or contacts file [skipped]" in err
     assert "7 people added" in out
+    assert "mail and meetings" not in out  # a contacts-only import has no mail to count
     assert "Daily backup written" in err  # an import starts with the day's backup
     # Importing the same files again adds no one.
     code, out, err = run(capsys, "import", "-q", str(corpus / "csv"), "--book", str(book))

@@ -24,6 +24,9 @@ from relbook.capture.sources.base import (  # Cancelled: re-exported for the UI
 from relbook.capture.sources.files import read_items
 from relbook.services.base import Service
 
+_MAIL_KINDS = frozenset(
+    kind.value for kind in (FileKind.EML, FileKind.MBOX, FileKind.MAILDIR, FileKind.ICS)
+)
 CONTACTS_MISSING = "contacts import is not available in this version yet; the file was skipped"
 
 
@@ -69,12 +72,14 @@ class FileImportReport:
 
     def summary(self) -> str:
         mail = self.ingest
-        parts = [
-            f"{len(self.files)} file(s)",
-            f"{mail.created} new",
-            f"{mail.updated} updated",
-            f"{mail.unchanged} already in the book",
-        ]
+        parts = [f"{len(self.files)} file(s)"]
+        if any(outcome.kind in _MAIL_KINDS for outcome in self.files):
+            # Counts of mail and meetings (a contacts-only import has none to report).
+            parts += [
+                f"{mail.created} new (mail and meetings)",
+                f"{mail.updated} updated",
+                f"{mail.unchanged} already in the book",
+            ]
         if self.contacts_created or self.contacts_merged:
             parts.append(
                 f"{self.contacts_created} people added, {self.contacts_merged} people updated"
