@@ -85,3 +85,13 @@ def test_the_book_lives_in_the_platform_data_folder(
     assert paths.default_book == paths.data_dir / "book.relbook"
     chosen = tmp_path / "mine.relbook"
     assert resolve_book(paths, str(chosen)) == chosen  # --book PATH wins
+
+
+def test_one_chinese_character_finds_the_family_name(services: Services) -> None:
+    wang = services.people.create(
+        PersonDraft(given_name="伟", family_name="王", display_name="王伟")
+    )
+    services.people.create(PersonDraft(given_name="Ann", family_name="Lee"))
+    assert _ids(services, "王", "person") == [wang]
+    assert _ids(services, "王伟", "person") == [wang]
+    assert services.search.query("a b").groups == ()  # one Latin letter is no prefix

@@ -6,6 +6,9 @@ a prefix). Punctuation splits words the way the index's unicode61 tokenizer does
 ``acme.com`` becomes ``"acme" "com"*``, and ``jane.doe@acme.com`` finds the address.
 Words shorter than two characters are dropped unless they are all there is: the index
 has 2- and 3-character prefix tables, a one-letter prefix would walk the whole index.
+A Chinese, Japanese or Korean character is different: the tokenizer keeps a run of them
+as one word ('王伟'), so one typed character ('王', a family name) is a prefix — there
+are few words starting with one ideograph, the walk is short.
 """
 
 from __future__ import annotations
@@ -36,10 +39,22 @@ def _terms(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w]
 
 
+def _is_cjk(word: str) -> bool:
+    """Ideographs, kana and hangul (a run of them is a single word to the tokenizer)."""
+    return bool(word) and all(
+        0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF or 0xF900 <= ord(ch) <= 0xFAFF
+        for ch in word
+    )
+
+
+def _prefix_ok(word: str) -> bool:
+    return len(word) >= MIN_PREFIX or _is_cjk(word)
+
+
 def _sequence(words: list[str]) -> str:
     """An FTS5 phrase of consecutive words, the last one a prefix when long enough."""
     last = words[-1]
-    tail = f'"{last}"*' if len(last) >= MIN_PREFIX else f'"{last}"'
+    tail = f'"{last}"*' if _prefix_ok(last) else f'"{last}"'
     if len(words) == 1:
         return tail
     return "(" + " + ".join([*(f'"{w}"' for w in words[:-1]), tail]) + ")"
@@ -66,7 +81,7 @@ def build_query(text: str) -> SearchQuery | None:
             words += pieces
             continue
         word = pieces[0]
-        if len(word) < MIN_PREFIX:
+        if not _prefix_ok(word):
             continue
         parts.append(f'"{word}"*')
         words.append(word)
