@@ -47,7 +47,8 @@ def _qt() -> Any:
     from relbook.ui import qt
 
     names = {name: getattr(qt, name) for name in qt.__all__}
-    return SimpleNamespace(**names, QEventLoop=QEventLoop, QTest=QTest)
+    # relbook.ui.qt exports QEventLoop too (the screenshot command waits in it)
+    return SimpleNamespace(**{**names, "QEventLoop": QEventLoop, "QTest": QTest})
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
