@@ -138,6 +138,7 @@ def _loop(services: Any, ids: list[str], cancel: Any, args: argparse.Namespace) 
     say("Syncing accounts as they fall due; Ctrl-C stops.")
     while not cancel.cancelled:
         daily_backup(services)  # the loop may run for weeks, like the app
+        services.insight.maintain()  # passed meetings count, strength decays: as the app does
         for account_id in services.sync.due_accounts():
             if account_id not in ids or cancel.cancelled:
                 continue

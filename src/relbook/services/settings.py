@@ -30,7 +30,9 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("backup_enabled", True, "Take a backup every day", bool),
         SettingSpec("privacy_default", "excerpt", "What new accounts keep of messages", str),
         SettingSpec("going_cold_factor", 2.0, "Silent for this many rhythms = going cold", float),
-        SettingSpec("default_cadence_days", 30, "Keep-in-touch cadence when none is known", int),
+        SettingSpec(
+            "default_cadence_days", 30, "Cadence proposed for a person without a rhythm", int
+        ),
         SettingSpec("keep_warm_cadence_days", 90, "Cadence proposed after a lost deal", int),
         SettingSpec("keep_warm_dismissed", [], "Keep-warm proposals dismissed (deal:person)", list),
     )

@@ -70,9 +70,12 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
         return "yesterday"
     if days < 45:
         return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"  # 6-8 weeks: "1 months ago" read wrong
     if days < 365:
         return f"{days // 30} months ago"
-    return f"{days // 365} years ago"
+    years = days // 365
+    return "a year ago" if years == 1 else f"{years} years ago"
 
 
 def time_of_day(moment: datetime | None) -> str:
