@@ -186,6 +186,13 @@ def test_saved_views_keep_order_and_refuse_bad_filters(services: Services) -> No
         services.views.create(ViewDraft("deal", "lost", ""))
 
 
+def test_a_new_saved_view_goes_last_even_after_deletes(services: Services) -> None:
+    ids = [services.views.create(ViewDraft("deal", name, "")) for name in ("A", "B", "C")]
+    services.views.delete(ids[0])
+    services.views.create(ViewDraft("deal", "Best", ""))  # sorts between B and C by name
+    assert [v.name for v in services.views.all("deal")][-3:] == ["B", "C", "Best"]
+
+
 def test_timeline_shows_logged_calls_with_their_reason_newest_first(
     services: Services, acme: dict[str, str], clock: object
 ) -> None:

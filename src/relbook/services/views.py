@@ -104,7 +104,12 @@ class SavedViewService(Service):
     def create(self, draft: ViewDraft) -> str:
         name = self._check(draft)
         with self.write(("saved_view",)) as session:
-            position = len(self.all(draft.entity_type))
+            # After the last one (deletes leave gaps: a count could land among them).
+            last = self.db.execute(
+                "SELECT max(position) FROM saved_view WHERE entity_type = ? AND deleted_at IS NULL",
+                (draft.entity_type,),
+            ).fetchone()[0]
+            position = 0 if last is None else int(last) + 1
             view = SavedView(
                 entity_type=draft.entity_type,
                 name=name,
