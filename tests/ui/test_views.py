@@ -264,8 +264,11 @@ def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
     settle(qtbot, window)
     data = page.data
     assert data.meetings_today and data.going_cold and data.overdue
+    # New rows become visible one event-loop turn after they are laid out (Qt shows
+    # widgets added to a visible layout by a queued call): wait for it.
+    expected = min(12, len(data.overdue) + len(data.due_today))
+    qtbot.waitUntil(lambda: len(_rows(page)) == expected, timeout=10_000)
     rows = _rows(page)
-    assert len(rows) == min(12, len(data.overdue) + len(data.due_today))
     first = (list(data.overdue) + list(data.due_today))[0]
 
     qtbot.mouseClick(rows[0].findChild(QPushButton, "doneButton"), Qt.MouseButton.LeftButton)
