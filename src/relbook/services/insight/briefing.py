@@ -293,7 +293,7 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
             f"""SELECT p.id, p.display_name, p.title, p.company_id, c.name, p.rhythm_days,
                        {", ".join("p." + c.strip() for c in TOUCH_COLUMNS.split(","))}
                 FROM person p LEFT JOIN company c ON c.id = p.company_id
-                WHERE p.id IN (SELECT value FROM json_each(?)) AND p.deleted_at IS NULL""",
+                WHERE p.id IN (SELECT value FROM json_each(?)) AND +p.deleted_at IS NULL""",
             (id_list(person_ids),),
         )
     }
@@ -398,7 +398,7 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
             """SELECT id, name, strength, last_touch_at, current_value_minor,
                       potential_value_minor, currency
                FROM company WHERE id IN (SELECT value FROM json_each(?))
-                 AND deleted_at IS NULL ORDER BY name""",
+                 AND +deleted_at IS NULL ORDER BY name""",
             (id_list(company_ids),),
         )
     )
@@ -451,7 +451,7 @@ def _open_deals(
                   coalesce(d.probability, s.probability), d.expected_close
            FROM deal d JOIN stage s ON s.id = d.stage_id
            LEFT JOIN company c ON c.id = d.company_id
-           WHERE d.status = 'open' AND d.deleted_at IS NULL AND (
+           WHERE +d.status = 'open' AND +d.deleted_at IS NULL AND (
                  d.id IN (SELECT value FROM json_each(:deals))
               OR d.company_id IN (SELECT value FROM json_each(:companies))
               OR d.id IN (SELECT deal_id FROM deal_person
@@ -486,7 +486,7 @@ def _open_tasks(db: sqlite3.Connection, now: datetime, scope: str) -> tuple[Task
         """SELECT t.id, t.title, t.due_at, coalesce(p.display_name, c.name, d.title, '')
            FROM task t LEFT JOIN person p ON p.id = t.person_id
            LEFT JOIN company c ON c.id = t.company_id LEFT JOIN deal d ON d.id = t.deal_id
-           WHERE t.done_at IS NULL AND t.deleted_at IS NULL AND (
+           WHERE +t.done_at IS NULL AND +t.deleted_at IS NULL AND (
                  t.person_id IN (SELECT value FROM json_each(:scope))
               OR t.company_id IN (SELECT value FROM json_each(:scope))
               OR t.deal_id IN (SELECT value FROM json_each(:scope)))
