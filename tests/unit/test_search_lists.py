@@ -173,6 +173,29 @@ def test_windows_are_stable_and_complete(services: Services) -> None:
     assert names == ["P056 Same", "P055 Same", "P054 Same"]
 
 
+def test_deep_windows_counted_from_the_end_match_the_list_from_the_start(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deep windows are read from the end of the list (a small sort instead of every row
+    # before them); what a scrolled list shows must not change with it.
+    import relbook.services.lists as lists_module
+
+    monkeypatch.setattr(lists_module, "DEEP_OFFSET", 5)
+    for index in range(23):
+        title = "" if index % 3 == 0 else f"T{index % 4}"  # empty titles, and ties
+        services.people.create(
+            PersonDraft(given_name=f"P{index:02d}", family_name="Deep", title=title)
+        )
+    for sort in ([("title", True)], [("title", False)], [("name", False)], None):
+        whole = services.lists.window("person", "deep", sort, 0, 100)
+        paged = []
+        for offset in range(0, 26, 4):
+            paged += services.lists.window("person", "deep", sort, offset, 4)
+        assert [(r.id, r.values) for r in paged] == [(r.id, r.values) for r in whole]
+        assert len(whole) == 23
+    assert services.lists.window("person", "deep", None, 23, 4) == []
+
+
 def test_saved_views_keep_order_and_refuse_bad_filters(services: Services) -> None:
     first = services.views.create(ViewDraft("deal", "Big open", "is:open amount>10k"))
     second = services.views.create(ViewDraft("deal", "Lost", "is:lost"))
