@@ -19,7 +19,7 @@ from relbook.services.filtering import Compiled, FilterContext, compile_filter
 
 LIST_KINDS = ("person", "company", "deal", "task")
 DEEP_OFFSET = 2000
-_LEFT_JOIN = re.compile(r"\s+LEFT JOIN \w+ (\w+) ON \S+ = \S+")
+_LEFT_JOIN = re.compile(r"\s+LEFT JOIN \w+ (\w+) ON .+?(?=\s+(?:LEFT )?JOIN |$)")
 
 
 @dataclass(frozen=True)
