@@ -172,6 +172,7 @@ class SearchService(Service):
                            (SELECT address FROM person_email WHERE person_id = p.id
                             ORDER BY position LIMIT 1)
                     FROM person p LEFT JOIN company c ON c.id = p.company_id
+                         AND c.deleted_at IS NULL
                     WHERE p.rowid IN ({",".join("?" * len(ranked))})""",
                 [r[0] for r in ranked],
             )
@@ -244,7 +245,7 @@ class SearchService(Service):
             for r in db.execute(
                 f"""SELECT d.rowid, d.id, coalesce(c.name, ''), s.name, d.updated_at
                     FROM deal d JOIN stage s ON s.id = d.stage_id
-                    LEFT JOIN company c ON c.id = d.company_id
+                    LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
                     WHERE d.rowid IN ({",".join("?" * len(ranked))})""",
                 [r[0] for r in ranked],
             )
@@ -325,8 +326,9 @@ class SearchService(Service):
                       coalesce(p.display_name, c.name, d.title, ''),
                       snippet(fts_note, 0, '[', ']', '…', 12)
                FROM fts_note JOIN note n ON n.rowid = fts_note.rowid
-               LEFT JOIN person p ON p.id = n.person_id LEFT JOIN company c ON c.id = n.company_id
-               LEFT JOIN deal d ON d.id = n.deal_id
+               LEFT JOIN person p ON p.id = n.person_id AND p.deleted_at IS NULL
+               LEFT JOIN company c ON c.id = n.company_id AND c.deleted_at IS NULL
+               LEFT JOIN deal d ON d.id = n.deal_id AND d.deleted_at IS NULL
                WHERE fts_note MATCH ? ORDER BY fts_note.rowid DESC LIMIT ?""",
             (q.fts, limit + 1),
         ).fetchall()

@@ -4,6 +4,10 @@ The interaction index is maintained by triggers (see ``search_ddl``); these docu
 composed from several tables, so the storage layer refreshes them for the rows a
 transaction touched (``storage.session`` calls ``refresh`` after every flush; bulk paths
 call it themselves).
+
+A person's and a deal's document carry their company's name while the company is live: a
+deleted company's name is not searchable through its people and deals, so deleting or
+restoring a company refreshes their documents too (``dependents_of_companies``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ _DOCUMENTS: dict[str, str] = {
                     || ' ' || """
     + _CUSTOM.format(a="p", kind="person")
     + """)
-        FROM person p LEFT JOIN company c ON c.id = p.company_id
+        FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
         WHERE p.deleted_at IS NULL AND p.id IN ({ids})""",
     "company": """
         SELECT c.rowid, c.name,
@@ -57,7 +61,7 @@ _DOCUMENTS: dict[str, str] = {
                     || ' ' || d.lost_reason || ' ' || """
     + _CUSTOM.format(a="d", kind="deal")
     + """)
-        FROM deal d LEFT JOIN company c ON c.id = d.company_id
+        FROM deal d LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
         WHERE d.deleted_at IS NULL AND d.id IN ({ids})""",
     "note": """
         SELECT n.rowid, n.body FROM note n WHERE n.deleted_at IS NULL AND n.id IN ({ids})""",
@@ -94,7 +98,9 @@ def refresh(connection: sqlite3.Connection, kind: str, ids: Iterable[str]) -> No
         )
 
 
-def people_of_companies(connection: sqlite3.Connection, company_ids: Iterable[str]) -> list[str]:
+def _of_companies(
+    connection: sqlite3.Connection, table: str, company_ids: Iterable[str]
+) -> list[str]:
     ids = sorted(set(company_ids))
     found: list[str] = []
     for batch in _batches(ids):
@@ -102,10 +108,26 @@ def people_of_companies(connection: sqlite3.Connection, company_ids: Iterable[st
         found += [
             row[0]
             for row in connection.execute(
-                f"SELECT id FROM person WHERE company_id IN ({marks})", batch
+                f"SELECT id FROM {table} WHERE company_id IN ({marks})", batch
             )
         ]
     return found
+
+
+def people_of_companies(connection: sqlite3.Connection, company_ids: Iterable[str]) -> list[str]:
+    return _of_companies(connection, "person", company_ids)
+
+
+def dependents_of_companies(
+    connection: sqlite3.Connection, company_ids: Iterable[str]
+) -> dict[str, list[str]]:
+    """The people and deals whose documents carry these companies' names (a rename, a
+    delete or a restore of a company changes what finds them)."""
+    ids = sorted(set(company_ids))
+    return {
+        "person": _of_companies(connection, "person", ids),
+        "deal": _of_companies(connection, "deal", ids),
+    }
 
 
 def rebuild(connection: sqlite3.Connection) -> None:

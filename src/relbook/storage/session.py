@@ -219,9 +219,10 @@ def _after_flush(session: Session, _context: object) -> None:
 
     reindex: dict[str, set[str]] = session.info.pop("reindex", {})
     if "company" in reindex:
-        # A person's document carries the company name.
-        people = search_index.people_of_companies(raw, reindex["company"])
-        reindex.setdefault("person", set()).update(people)
+        # People's and deals' documents carry the name of their live company.
+        dependents = search_index.dependents_of_companies(raw, reindex["company"])
+        for dependent_kind, dependent_ids in dependents.items():
+            reindex.setdefault(dependent_kind, set()).update(dependent_ids)
     for kind, ids in reindex.items():
         search_index.refresh(raw, kind, ids)
 

@@ -310,9 +310,9 @@ class LocalWriter:
         if entity_type in search_index.INDEXED_KINDS:
             self.reindex.setdefault(entity_type, set()).add(entity_id)
         if entity_type == "company" and ({"name", "*"} & fields):
-            self.reindex.setdefault("person", set()).update(
-                search_index.people_of_companies(self.conn, [entity_id])
-            )
+            # People's and deals' documents carry the name of their live company.
+            for kind, ids in search_index.dependents_of_companies(self.conn, [entity_id]).items():
+                self.reindex.setdefault(kind, set()).update(ids)
         if entity_type == "person" and "*" in fields:
             row = self.conn.execute(
                 "SELECT company_id FROM person WHERE id = ?", (entity_id,)
