@@ -41,6 +41,7 @@ class FollowUp:
     all_day: bool
     priority: int  # 0 normal, 1 high
     overdue: bool  # due before today
+    # What the task is about; None when it is about nothing of the kind, or it was deleted.
     person: Ref | None
     company: Ref | None
     deal: Ref | None
@@ -111,11 +112,11 @@ class MyDayService(Service):
         now = self.clock.now()
         start, end = day_bounds(now.astimezone(zone).date(), zone)
         rows = self.db.execute(
-            """SELECT t.id, t.title, t.due_at, t.all_day, t.priority, t.person_id,
-                      p.display_name, t.company_id, c.name, t.deal_id, d.title
-               FROM task t LEFT JOIN person p ON p.id = t.person_id
-               LEFT JOIN company c ON c.id = t.company_id
-               LEFT JOIN deal d ON d.id = t.deal_id
+            """SELECT t.id, t.title, t.due_at, t.all_day, t.priority, p.id,
+                      p.display_name, c.id, c.name, d.id, d.title
+               FROM task t LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL
+               LEFT JOIN company c ON c.id = t.company_id AND c.deleted_at IS NULL
+               LEFT JOIN deal d ON d.id = t.deal_id AND d.deleted_at IS NULL
                WHERE t.done_at IS NULL AND t.due_at IS NOT NULL AND t.due_at < ?
                  AND t.deleted_at IS NULL
                  AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?)

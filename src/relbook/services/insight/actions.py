@@ -158,8 +158,13 @@ def _interaction_owner(
     links = db.execute(
         """SELECT l.entity_type, l.entity_id FROM interaction_link l
            LEFT JOIN person p ON l.entity_type = 'person' AND p.id = l.entity_id
+                AND p.deleted_at IS NULL
            LEFT JOIN company c ON l.entity_type = 'company' AND c.id = l.entity_id
+                AND c.deleted_at IS NULL
+           LEFT JOIN deal d ON l.entity_type = 'deal' AND d.id = l.entity_id
+                AND d.deleted_at IS NULL
            WHERE l.interaction_id = ? AND l.excluded = 0
+             AND coalesce(p.id, c.id, d.id) IS NOT NULL
            ORDER BY coalesce(p.display_name, c.name, ''), l.entity_id""",
         (interaction_id,),
     ).fetchall()

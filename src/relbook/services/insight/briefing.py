@@ -290,9 +290,9 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
     people = {
         r[0]: r
         for r in db.execute(
-            f"""SELECT p.id, p.display_name, p.title, p.company_id, c.name, p.rhythm_days,
+            f"""SELECT p.id, p.display_name, p.title, c.id, c.name, p.rhythm_days,
                        {", ".join("p." + c.strip() for c in TOUCH_COLUMNS.split(","))}
-                FROM person p LEFT JOIN company c ON c.id = p.company_id
+                FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                 WHERE p.id IN (SELECT value FROM json_each(?)) AND +p.deleted_at IS NULL""",
             (id_list(person_ids),),
         )
@@ -403,7 +403,10 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
         )
     )
 
+    # Deleted companies and deals linked to the meeting bring nothing in.
+    company_ids = [c.id for c in companies]
     deals = _open_deals(db, now, known, company_ids, deal_ids)
+    deal_ids = _live_deals(db, deal_ids)
     scope = id_list([*known, *company_ids, *[d.id for d in deals], *deal_ids])
     tasks = _open_tasks(db, now, scope)
     notes, points = _notes_and_points(db, now, scope)
@@ -438,6 +441,19 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
     )
 
 
+def _live_deals(db: sqlite3.Connection, deal_ids: list[str]) -> list[str]:
+    if not deal_ids:
+        return []
+    return [
+        r[0]
+        for r in db.execute(
+            """SELECT id FROM deal WHERE id IN (SELECT value FROM json_each(?))
+               AND deleted_at IS NULL""",
+            (id_list(deal_ids),),
+        )
+    ]
+
+
 def _open_deals(
     db: sqlite3.Connection,
     now: datetime,
@@ -446,11 +462,11 @@ def _open_deals(
     deal_ids: list[str],
 ) -> tuple[DealBrief, ...]:
     rows = db.execute(
-        """SELECT d.id, d.title, d.company_id, c.name, s.name, d.stage_entered_at,
+        """SELECT d.id, d.title, c.id, c.name, s.name, d.stage_entered_at,
                   s.stale_after_days, d.amount_minor, d.currency,
                   coalesce(d.probability, s.probability), d.expected_close
            FROM deal d JOIN stage s ON s.id = d.stage_id
-           LEFT JOIN company c ON c.id = d.company_id
+           LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
            WHERE +d.status = 'open' AND +d.deleted_at IS NULL AND (
                  d.id IN (SELECT value FROM json_each(:deals))
               OR d.company_id IN (SELECT value FROM json_each(:companies))
@@ -484,8 +500,9 @@ def _open_deals(
 def _open_tasks(db: sqlite3.Connection, now: datetime, scope: str) -> tuple[TaskBrief, ...]:
     rows = db.execute(
         """SELECT t.id, t.title, t.due_at, coalesce(p.display_name, c.name, d.title, '')
-           FROM task t LEFT JOIN person p ON p.id = t.person_id
-           LEFT JOIN company c ON c.id = t.company_id LEFT JOIN deal d ON d.id = t.deal_id
+           FROM task t LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL
+           LEFT JOIN company c ON c.id = t.company_id AND c.deleted_at IS NULL
+           LEFT JOIN deal d ON d.id = t.deal_id AND d.deleted_at IS NULL
            WHERE +t.done_at IS NULL AND +t.deleted_at IS NULL AND (
                  t.person_id IN (SELECT value FROM json_each(:scope))
               OR t.company_id IN (SELECT value FROM json_each(:scope))
@@ -506,8 +523,9 @@ def _notes_and_points(
     rows = db.execute(
         """SELECT n.id, n.occurred_at, n.body, n.pinned,
                   coalesce(p.display_name, c.name, d.title, '')
-           FROM note n LEFT JOIN person p ON p.id = n.person_id
-           LEFT JOIN company c ON c.id = n.company_id LEFT JOIN deal d ON d.id = n.deal_id
+           FROM note n LEFT JOIN person p ON p.id = n.person_id AND p.deleted_at IS NULL
+           LEFT JOIN company c ON c.id = n.company_id AND c.deleted_at IS NULL
+           LEFT JOIN deal d ON d.id = n.deal_id AND d.deleted_at IS NULL
            WHERE n.deleted_at IS NULL AND n.occurred_at >= :since AND (
                  n.person_id IN (SELECT value FROM json_each(:scope))
               OR n.company_id IN (SELECT value FROM json_each(:scope))
@@ -567,8 +585,8 @@ def _feedback(db: sqlite3.Connection, now: datetime, scope: str) -> tuple[Feedba
         for r in db.execute(
             """SELECT f.id, f.topic, f.subject, f.sentiment, f.quote, f.occurred_at,
                       coalesce(p.display_name, c.name, '')
-               FROM feedback f LEFT JOIN person p ON p.id = f.person_id
-               LEFT JOIN company c ON c.id = f.company_id
+               FROM feedback f LEFT JOIN person p ON p.id = f.person_id AND p.deleted_at IS NULL
+               LEFT JOIN company c ON c.id = f.company_id AND c.deleted_at IS NULL
                WHERE f.deleted_at IS NULL AND f.occurred_at >= :since AND (
                      f.person_id IN (SELECT value FROM json_each(:scope))
                   OR f.company_id IN (SELECT value FROM json_each(:scope))

@@ -142,9 +142,9 @@ class ValueIndex:
                 """SELECT coalesce(sum(d.amount_minor), 0)
                    FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
                    JOIN person p ON p.id = dp.person_id
+                   LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                    WHERE dp.person_id = ? AND +d.status = 'open' AND d.deleted_at IS NULL
-                     AND (d.company_id IS NULL OR p.company_id IS NULL
-                          OR d.company_id != p.company_id)""",
+                     AND (d.company_id IS NULL OR c.id IS NULL OR d.company_id != c.id)""",
                 (person_id,),
             ).fetchone()
             found = self._person_extra[person_id] = int(row[0])
@@ -170,10 +170,10 @@ class ValueIndex:
                 """SELECT dp.person_id, coalesce(sum(d.amount_minor), 0)
                    FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
                    JOIN person p ON p.id = dp.person_id
+                   LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                    WHERE dp.person_id IN (SELECT value FROM json_each(?))
                      AND +d.status = 'open' AND d.deleted_at IS NULL
-                     AND (d.company_id IS NULL OR p.company_id IS NULL
-                          OR d.company_id != p.company_id)
+                     AND (d.company_id IS NULL OR c.id IS NULL OR d.company_id != c.id)
                    GROUP BY dp.person_id""",
                 (id_list(people),),
             ):
@@ -318,10 +318,10 @@ def relationship(
     values = ValueIndex(db, currency)
     if kind == "person":
         row = db.execute(
-            f"""SELECT p.display_name, p.company_id, c.name, p.first_touch_at,
+            f"""SELECT p.display_name, c.id, c.name, p.first_touch_at,
                        p.last_inbound_at, p.last_outbound_at, p.rhythm_days, p.cadence_days,
                        p.snoozed_until, p.created_at, {_prefixed("p")}
-                FROM person p LEFT JOIN company c ON c.id = p.company_id
+                FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                 WHERE p.id = ?""",
             (entity_id,),
         ).fetchone()
@@ -454,13 +454,13 @@ _RANKED = f"""
         WHERE +d.status = 'open' AND d.deleted_at IS NULL
         GROUP BY dp.person_id, d.company_id),
     base AS (
-        SELECT p.id, p.display_name AS name, p.company_id, c.name AS company_name,
+        SELECT p.id, p.display_name AS name, c.id AS company_id, c.name AS company_name,
                p.last_touch_at AS last, p.rhythm_days AS rhythm, p.cadence_days AS set_cadence,
                p.created_at AS created,
                coalesce(cd.s, 0) + coalesce((
                    SELECT sum(x.s) FROM pxc x WHERE x.person_id = p.id
-                     AND (x.company_id IS NULL OR p.company_id IS NULL
-                          OR x.company_id != p.company_id)), 0) AS deals_minor,
+                     AND (x.company_id IS NULL OR c.id IS NULL
+                          OR x.company_id != c.id)), 0) AS deals_minor,
                max(coalesce(c.current_value_minor, 0),
                    coalesce(c.potential_value_minor, 0)) AS account_minor,
                CASE WHEN p.cadence_days > 0 THEN p.cadence_days
@@ -470,8 +470,8 @@ _RANKED = f"""
                END AS cadence,
                :now - p.last_touch_at AS silence,
                :factor * p.rhythm_days * {DAY_MS} AS threshold
-        FROM person p LEFT JOIN company c ON c.id = p.company_id
-        LEFT JOIN cd ON cd.company_id = p.company_id
+        FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
+        LEFT JOIN cd ON cd.company_id = c.id
         WHERE +p.deleted_at IS NULL {{snooze}}),
     flagged AS (
         SELECT *,
@@ -774,10 +774,10 @@ class StuckDealRow:
 def stuck_deals(db: sqlite3.Connection, now: datetime) -> list[StuckDealRow]:
     """Open deals sitting in their stage longer than the stage's ``stale_after_days``."""
     rows = db.execute(
-        f"""SELECT d.id, d.title, d.company_id, c.name, s.name, d.stage_entered_at,
+        f"""SELECT d.id, d.title, c.id, c.name, s.name, d.stage_entered_at,
                    s.stale_after_days, d.amount_minor, d.currency
             FROM deal d JOIN stage s ON s.id = d.stage_id
-            LEFT JOIN company c ON c.id = d.company_id
+            LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
             WHERE d.status = 'open' AND d.deleted_at IS NULL AND s.stale_after_days > 0
               AND d.stage_entered_at < :now - s.stale_after_days * {DAY_MS}""",
         {"now": to_millis(now)},
@@ -992,8 +992,8 @@ def _fill_people(db: sqlite3.Connection, people: list[_Candidate]) -> None:
     rows = {
         r[0]: r
         for r in db.execute(
-            """SELECT p.id, p.company_id, c.name, p.last_touch_at
-               FROM person p LEFT JOIN company c ON c.id = p.company_id
+            """SELECT p.id, c.id, c.name, p.last_touch_at
+               FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                WHERE p.id IN (SELECT value FROM json_each(?))""",
             (id_list(c.id for c in people),),
         )
@@ -1041,11 +1041,11 @@ def keep_warm_proposals(
     open deal, and whose proposal the rep has not dismissed."""
     since = to_millis(now) - KEEP_WARM_WINDOW_DAYS * DAY_MS
     rows = db.execute(
-        """SELECT p.id, p.display_name, p.company_id, c.name, d.id, d.title, d.closed_at,
+        """SELECT p.id, p.display_name, c.id, c.name, d.id, d.title, d.closed_at,
                   d.lost_reason
            FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
            JOIN person p ON p.id = dp.person_id
-           LEFT JOIN company c ON c.id = p.company_id
+           LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
            WHERE d.status = 'lost' AND d.deleted_at IS NULL AND d.closed_at >= ?
              AND p.deleted_at IS NULL AND p.cadence_days IS NULL
              AND NOT EXISTS (SELECT 1 FROM deal_person dp2 JOIN deal d2 ON d2.id = dp2.deal_id

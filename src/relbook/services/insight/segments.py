@@ -167,7 +167,8 @@ def heatmap(
             """SELECT c.id, c.name, coalesce(
                    (SELECT sum(touches) FROM company_month
                     WHERE company_id = c.id AND month >= ?), 0)
-               FROM company c WHERE c.id IN (SELECT value FROM json_each(?))""",
+               FROM company c WHERE c.id IN (SELECT value FROM json_each(?))
+                 AND c.deleted_at IS NULL""",
             (since, json.dumps(company_ids)),
         ).fetchall()
     position = {m: i for i, m in enumerate(columns)}
