@@ -85,10 +85,11 @@ class CompanyService(Service):
     def detail(self, company_id: str) -> CompanyDetail:
         row = self.db.execute(
             """SELECT c.id, c.name, c.website, c.industry, c.employees, c.currency,
-                      c.current_value_minor, c.potential_value_minor, c.parent_id,
+                      c.current_value_minor, c.potential_value_minor, parent.id,
                       coalesce(parent.name, ''), c.about, c.custom, c.people_count,
                       c.last_touch_at, c.touch_count, c.rhythm_days, c.strength, c.version
                FROM company c LEFT JOIN company parent ON parent.id = c.parent_id
+                    AND parent.deleted_at IS NULL
                WHERE c.id = ? AND c.deleted_at IS NULL""",
             (company_id,),
         ).fetchone()
@@ -143,7 +144,8 @@ class CompanyService(Service):
             potential_value=None
             if d.potential_value_minor is None
             else from_minor(d.potential_value_minor, d.currency),
-            parent_id=d.parent_id,
+            # The stored link, even to a parent deleted since (the detail shows none).
+            parent_id=validate.stored(self.db, "company", d.id, "parent_id"),
             about=d.about,
             tags=list(d.tags),
             custom=dict(d.custom),

@@ -131,13 +131,13 @@ def _days_between(start_ms: int | None, now: datetime) -> int:
 
 class DealService(Service):
     _DETAIL = """
-        SELECT d.id, d.title, d.company_id, coalesce(c.name, ''), d.pipeline_id, p.name,
+        SELECT d.id, d.title, c.id, coalesce(c.name, ''), d.pipeline_id, p.name,
                d.stage_id, s.name, s.kind, d.status, d.amount_minor, d.currency,
                coalesce(d.probability, s.probability), d.probability, d.expected_close,
                d.lost_reason, d.won_reason, d.competitors, d.closed_at, d.stage_entered_at,
                d.description, d.custom, d.created_at, d.version, s.stale_after_days
         FROM deal d JOIN stage s ON s.id = d.stage_id JOIN pipeline p ON p.id = d.pipeline_id
-        LEFT JOIN company c ON c.id = d.company_id
+        LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
         WHERE d.id = ? AND d.deleted_at IS NULL"""
 
     def detail(self, deal_id: str) -> DealDetail:
@@ -195,7 +195,9 @@ class DealService(Service):
             id=d.id,
             version=d.version,
             title=d.title,
-            company_id=d.company_id,
+            # The stored link, even to a company deleted since (the detail shows none):
+            # saving keeps it, so restoring the company finds the deal there again.
+            company_id=validate.stored(self.db, "deal", d.id, "company_id"),
             pipeline_id=d.pipeline_id,
             stage_id=d.stage_id,
             amount=None if d.amount_minor is None else from_minor(d.amount_minor, d.currency),
@@ -494,7 +496,7 @@ class DealService(Service):
                       coalesce(d.probability, s.probability), d.stage_entered_at,
                       d.expected_close, d.status, d.stage_id, s.stale_after_days
                FROM deal d JOIN stage s ON s.id = d.stage_id
-               LEFT JOIN company c ON c.id = d.company_id
+               LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
                WHERE d.pipeline_id = ? AND d.deleted_at IS NULL
                  AND (d.status = 'open' OR d.closed_at >= ?)
                ORDER BY d.amount_minor IS NULL, d.amount_minor DESC""",

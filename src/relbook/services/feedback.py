@@ -53,8 +53,8 @@ _SELECT = """
     SELECT f.id, f.topic, f.subject, f.sentiment, f.quote, f.occurred_at, f.person_id,
            coalesce(p.display_name, ''), f.company_id, coalesce(c.name, ''), f.deal_id,
            f.interaction_id, f.note_id
-    FROM feedback f LEFT JOIN person p ON p.id = f.person_id
-    LEFT JOIN company c ON c.id = f.company_id
+    FROM feedback f LEFT JOIN person p ON p.id = f.person_id AND p.deleted_at IS NULL
+    LEFT JOIN company c ON c.id = f.company_id AND c.deleted_at IS NULL
     WHERE f.deleted_at IS NULL"""
 
 

@@ -293,7 +293,7 @@ PERSON: dict[str, Handler] = {
         {
             "email": "EXISTS (SELECT 1 FROM person_email WHERE person_id = p.id)",
             "phone": "EXISTS (SELECT 1 FROM person_phone WHERE person_id = p.id)",
-            "company": "(p.company_id IS NOT NULL)",
+            "company": "(c.id IS NOT NULL)",  # a live one (the list joins it)
             "deal": "EXISTS (SELECT 1 FROM deal_person dp JOIN deal dd ON dd.id = dp.deal_id "
             "WHERE dp.person_id = p.id AND dd.deleted_at IS NULL)",
         }
@@ -338,7 +338,8 @@ DEAL: dict[str, Handler] = {
     ),
     "person": _exists_text(
         "EXISTS (SELECT 1 FROM (SELECT pp.display_name AS x, dp.deal_id FROM deal_person dp "
-        "JOIN person pp ON pp.id = dp.person_id) WHERE deal_id = d.id AND {cond})"
+        "JOIN person pp ON pp.id = dp.person_id AND pp.deleted_at IS NULL) "
+        "WHERE deal_id = d.id AND {cond})"
     ),
     "tag": _tag("d"),
     "amount": _number("d.amount_minor", money=True),

@@ -97,22 +97,28 @@ class InteractionService(Service):
         participants = tuple(
             (r[0], r[1], r[2], r[3])
             for r in self.db.execute(
-                """SELECT role, address, name, person_id FROM interaction_participant
-                   WHERE interaction_id = ? ORDER BY id""",
+                """SELECT ip.role, ip.address, ip.name, p.id FROM interaction_participant ip
+                   LEFT JOIN person p ON p.id = ip.person_id AND p.deleted_at IS NULL
+                   WHERE ip.interaction_id = ? ORDER BY ip.id""",
                 (interaction_id,),
             )
         )
+        # Links to deleted people, companies and deals are not shown (they are kept, and
+        # show again when those are restored).
         links = tuple(
-            LinkInfo(r[0], r[1], r[2] or "(deleted)", r[3], r[4], bool(r[5]))
+            LinkInfo(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
             for r in self.db.execute(
                 """SELECT l.entity_type, l.entity_id,
                           coalesce(p.display_name, c.name, d.title), l.reason, l.origin,
                           l.excluded
                    FROM interaction_link l
                    LEFT JOIN person p ON l.entity_type = 'person' AND p.id = l.entity_id
+                        AND p.deleted_at IS NULL
                    LEFT JOIN company c ON l.entity_type = 'company' AND c.id = l.entity_id
+                        AND c.deleted_at IS NULL
                    LEFT JOIN deal d ON l.entity_type = 'deal' AND d.id = l.entity_id
-                   WHERE l.interaction_id = ?
+                        AND d.deleted_at IS NULL
+                   WHERE l.interaction_id = ? AND coalesce(p.id, c.id, d.id) IS NOT NULL
                    ORDER BY l.excluded, l.entity_type DESC""",
                 (interaction_id,),
             )
@@ -191,7 +197,17 @@ class InteractionService(Service):
     def draft(self, interaction_id: str) -> LogDraft:
         """A hand-logged interaction as its editor edits it."""
         detail = self.detail(interaction_id)
-        manual = [link for link in detail.links if link.origin == LinkOrigin.MANUAL]
+        # Every manual link, also to someone deleted since (the detail hides those): saving
+        # keeps them, so restoring the person, company or deal finds the entry theirs.
+        manual = [
+            LinkInfo(r[0], r[1], "", r[2], r[3], bool(r[4]))
+            for r in self.db.execute(
+                """SELECT entity_type, entity_id, reason, origin, excluded FROM interaction_link
+                   WHERE interaction_id = ? AND origin = ?
+                   ORDER BY excluded, entity_type DESC""",
+                (interaction_id, LinkOrigin.MANUAL.value),
+            )
+        ]
         return LogDraft(
             kind=detail.kind,
             occurred_at=detail.occurred_at,

@@ -49,16 +49,20 @@ _TAGS = (
     "WHERE et.entity_id = {a}.id)"
 )
 
+# A deleted company, person or deal shows as none (its name is neither shown, sorted nor
+# filtered on); a deal's stage and pipeline are where it is, deleted or not (deleting them
+# moves their live deals away).
 BASE: dict[str, str] = {
-    "person": "person p LEFT JOIN company c ON c.id = p.company_id",
+    "person": "person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL",
     "company": "company c",
     "deal": (
         "deal d JOIN stage s ON s.id = d.stage_id JOIN pipeline pl ON pl.id = d.pipeline_id "
-        "LEFT JOIN company c ON c.id = d.company_id"
+        "LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL"
     ),
     "task": (
-        "task t LEFT JOIN person p ON p.id = t.person_id LEFT JOIN company c ON c.id = t.company_id "
-        "LEFT JOIN deal d ON d.id = t.deal_id"
+        "task t LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL "
+        "LEFT JOIN company c ON c.id = t.company_id AND c.deleted_at IS NULL "
+        "LEFT JOIN deal d ON d.id = t.deal_id AND d.deleted_at IS NULL"
     ),
 }
 ALIVE = {"person": "p", "company": "c", "deal": "d", "task": "t"}
@@ -166,7 +170,8 @@ DEFAULT_SORT: dict[str, list[tuple[str, bool]]] = {
 def _custom_column(definition: FieldDef, alias: str, book_currency: str) -> ColumnSpec:
     expr = custom_value_sql(f"{alias}.custom", definition.key)
     if definition.field_type == "person_ref":
-        expr = f"(SELECT display_name FROM person WHERE id = {expr})"  # the name, not the id
+        # The name, not the id (none when the person was deleted).
+        expr = f"(SELECT display_name FROM person WHERE id = {expr} AND deleted_at IS NULL)"
     value_type = {
         "number": "number",
         "money": "money",

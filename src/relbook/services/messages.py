@@ -84,8 +84,9 @@ class MessageService(Service):
         participants = tuple(
             ParticipantInfo(role, address, name, person_id)
             for role, address, name, person_id in db.execute(
-                """SELECT role, address, name, person_id FROM interaction_participant
-                   WHERE interaction_id = ? ORDER BY id""",
+                """SELECT ip.role, ip.address, ip.name, p.id FROM interaction_participant ip
+                   LEFT JOIN person p ON p.id = ip.person_id AND p.deleted_at IS NULL
+                   WHERE ip.interaction_id = ? ORDER BY ip.id""",
                 (interaction_id,),
             )
         )
@@ -121,16 +122,19 @@ class MessageService(Service):
         return sanitize_html(row[0]) if row[0] else None
 
     def links(self, interaction_id: str) -> list[LinkInfo]:
-        """Who and what it belongs to, each with the reason ("why is it here?")."""
+        """Who and what it belongs to, each with the reason ("why is it here?"). A link to
+        a deleted person, company or deal is not shown (it is back when they are)."""
         rows = self.db.execute(
-            """SELECT l.entity_type, l.entity_id,
-                      coalesce(p.display_name, c.name, d.title, '(deleted)'),
+            """SELECT l.entity_type, l.entity_id, coalesce(p.display_name, c.name, d.title),
                       l.reason, l.origin, l.excluded
                FROM interaction_link l
                LEFT JOIN person p ON l.entity_type = 'person' AND p.id = l.entity_id
+                    AND p.deleted_at IS NULL
                LEFT JOIN company c ON l.entity_type = 'company' AND c.id = l.entity_id
+                    AND c.deleted_at IS NULL
                LEFT JOIN deal d ON l.entity_type = 'deal' AND d.id = l.entity_id
-               WHERE l.interaction_id = ?
+                    AND d.deleted_at IS NULL
+               WHERE l.interaction_id = ? AND coalesce(p.id, c.id, d.id) IS NOT NULL
                ORDER BY l.excluded, CASE l.entity_type WHEN 'person' THEN 0
                         WHEN 'company' THEN 1 ELSE 2 END, 3""",
             (interaction_id,),

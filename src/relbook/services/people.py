@@ -102,14 +102,16 @@ def _ms(value: int | None) -> datetime | None:
 class PeopleService(Service):
     # ------------------------------------------------------------------ reads
     def detail(self, person_id: str) -> PersonDetail:
+        """The person as the rep sees them: a deleted company is no company (no name, no
+        link) until it is restored; the stored link stays (see ``draft``)."""
         db = self.db
         row = db.execute(
-            """SELECT p.id, p.display_name, p.given_name, p.family_name, p.title, p.company_id,
+            """SELECT p.id, p.display_name, p.given_name, p.family_name, p.title, c.id,
                       coalesce(c.name, ''), p.birthday, p.about, p.custom, p.cadence_days,
                       p.snoozed_until, p.last_touch_at, p.last_inbound_at, p.last_outbound_at,
                       p.touch_count, p.inbound_count, p.outbound_count, p.rhythm_days,
                       p.strength, p.created_at, p.version, p.photo IS NOT NULL
-               FROM person p LEFT JOIN company c ON c.id = p.company_id
+               FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                WHERE p.id = ? AND p.deleted_at IS NULL""",
             (person_id,),
         ).fetchone()
@@ -183,7 +185,9 @@ class PeopleService(Service):
             emails=[Labeled(e.value, e.label) for e in detail.emails],
             phones=[Labeled(p.value, p.label) for p in detail.phones],
             addresses=list(detail.addresses),
-            company_id=detail.company_id,
+            # The stored link, even to a company deleted since (shown without a name):
+            # saving keeps it, so restoring the company finds the person there again.
+            company_id=validate.stored(self.db, "person", detail.id, "company_id"),
             company_name=detail.company_name,
             tags=list(detail.tags),
             custom=dict(detail.custom),

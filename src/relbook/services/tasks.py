@@ -57,8 +57,9 @@ _SELECT = """
     SELECT t.id, t.title, t.details, t.due_at, t.all_day, t.done_at, t.snoozed_until,
            t.priority, t.person_id, coalesce(p.display_name, ''), t.company_id,
            coalesce(c.name, ''), t.deal_id, coalesce(d.title, ''), t.version, t.reminder_at
-    FROM task t LEFT JOIN person p ON p.id = t.person_id
-    LEFT JOIN company c ON c.id = t.company_id LEFT JOIN deal d ON d.id = t.deal_id
+    FROM task t LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL
+    LEFT JOIN company c ON c.id = t.company_id AND c.deleted_at IS NULL
+    LEFT JOIN deal d ON d.id = t.deal_id AND d.deleted_at IS NULL
     WHERE t.deleted_at IS NULL"""
 
 

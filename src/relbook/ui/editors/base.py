@@ -367,7 +367,9 @@ class EntityPicker(QLineEdit):
     """Type a name; pick a person/company/deal found by the book's search as you type.
 
     ``chosen_id`` is the picked entity (None while the text is free). Free text is kept
-    (a person's company may be new: the service finds or creates it by name).
+    (a person's company may be new: the service finds or creates it by name). A link to a
+    record deleted since shows empty (no name) and is kept unless the rep types: undoing
+    the delete finds the record still linked (``link``).
     """
 
     picked = Signal(str, str)  # id, title
@@ -380,7 +382,9 @@ class EntityPicker(QLineEdit):
         self.kind = kind
         self.chosen_id: str | None = None
         self._chosen_text = ""
-        self.setPlaceholderText(placeholder or f"Type a {kind} name…")
+        self._kept_deleted = False
+        self._placeholder = placeholder or f"Type a {kind} name…"
+        self.setPlaceholderText(self._placeholder)
         self._model = QStandardItemModel(self)
         self._completer = QCompleter(self._model, self)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -394,13 +398,30 @@ class EntityPicker(QLineEdit):
         self.textEdited.connect(self._edited)
 
     def set_entity(self, entity_id: str | None, title: str) -> None:
+        """``title`` empty with an id: a record deleted since (its name is not shown)."""
         self.chosen_id = entity_id
         self._chosen_text = title
+        self._kept_deleted = bool(entity_id) and not title
+        self.setPlaceholderText(
+            f"A deleted {self.kind}: kept (undo brings it back) unless you pick another"
+            if self._kept_deleted
+            else self._placeholder
+        )
         self.setText(title)
+
+    def link(self) -> str | None:
+        """What the field links to: the picked entity, or the kept link to a deleted one."""
+        if self.text().strip() or self._kept_deleted:
+            return self.chosen_id
+        return None
 
     def _edited(self, text: str) -> None:
         if text != self._chosen_text:
             self.chosen_id = None
+        if self._kept_deleted:
+            self._kept_deleted = False
+            self.chosen_id = None
+            self.setPlaceholderText(self._placeholder)
         self._timer.start()
 
     def _query(self) -> None:

@@ -73,7 +73,7 @@ class CompanyEditor(EditorDialog):
         from relbook.services.companies import CompanyDraft
 
         d = self.draft
-        parent_id = self.parent_picker.chosen_id if self.parent_picker.text().strip() else None
+        parent_id = self.parent_picker.link()
         return CompanyDraft(
             name=self.name.text(),
             domains=self.domains.values(),

@@ -117,7 +117,7 @@ class DealEditor(EditorDialog):
         d = self.draft
         return DealDraft(
             title=self.title_edit.text(),
-            company_id=self.company.chosen_id if self.company.text().strip() else None,
+            company_id=self.company.link(),
             pipeline_id=self.pipeline.currentData(),
             stage_id=self.stage.currentData(),
             amount=self.amount.text().strip() or None,

@@ -67,9 +67,9 @@ class TaskEditor(EditorDialog):
             due_at=due_at,
             all_day=True,
             reminder_at=d.reminder_at,
-            person_id=self.person.chosen_id if self.person.text().strip() else None,
-            company_id=self.company.chosen_id if self.company.text().strip() else None,
-            deal_id=self.deal.chosen_id if self.deal.text().strip() else None,
+            person_id=self.person.link(),
+            company_id=self.company.link(),
+            deal_id=self.deal.link(),
             interaction_id=d.interaction_id,
             priority=1 if self.high.isChecked() else 0,
             id=d.id,
@@ -89,14 +89,22 @@ class TaskEditor(EditorDialog):
 
 
 def _names(services: Any, draft: Any) -> dict[str, str]:
-    """Names of what the draft is linked to (for the pickers)."""
+    """Names of what the draft is linked to (for the pickers); none for a record deleted
+    since (the picker keeps the link without showing it)."""
+    from relbook.domain.errors import NotFoundError
+
     names = {}
-    if getattr(draft, "person_id", None):
-        names["person"] = services.people.detail(draft.person_id).display_name
-    if getattr(draft, "company_id", None):
-        names["company"] = services.companies.detail(draft.company_id).name
-    if getattr(draft, "deal_id", None):
-        names["deal"] = services.deals.detail(draft.deal_id).title
+    for kind, read in (
+        ("person", lambda i: services.people.detail(i).display_name),
+        ("company", lambda i: services.companies.detail(i).name),
+        ("deal", lambda i: services.deals.detail(i).title),
+    ):
+        entity_id = getattr(draft, f"{kind}_id", None)
+        if entity_id:
+            try:
+                names[kind] = read(entity_id)
+            except NotFoundError:
+                names[kind] = ""
     return names
 
 
