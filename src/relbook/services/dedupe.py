@@ -179,8 +179,8 @@ class DedupeService(Service):
         by_name: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         company_names: dict[str, str] = {}
         for person_id, key, company_id, company_name in db.execute(
-            """SELECT p.id, p.name_key, p.company_id, c.name FROM person p
-               LEFT JOIN company c ON c.id = p.company_id
+            """SELECT p.id, p.name_key, c.id, c.name FROM person p
+               LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                WHERE p.deleted_at IS NULL AND p.name_key != ''"""
         ):
             if company_id:

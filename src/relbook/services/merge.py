@@ -897,24 +897,25 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _company_shown(db: sqlite3.Connection, company_id: str | None) -> str:
+    """A linked company by name; one deleted since is marked so (the merge keeps the link
+    it picks, and the rep should see that it points at a deleted company)."""
+    if not company_id:
+        return ""
+    found = db.execute(
+        "SELECT name, deleted_at IS NOT NULL FROM company WHERE id = ?", (company_id,)
+    ).fetchone()
+    if found is None:
+        return ""
+    return f"{found[0]} (deleted)" if found[1] else str(found[0])
+
+
 def _show(db: sqlite3.Connection, kind: str, key: str, row: Mapping[str, Any]) -> str:
     """A field's value as the rep reads it."""
     if key == "name":
         return _name(kind, row)
-    if key == "company":
-        found = (
-            db.execute("SELECT name FROM company WHERE id = ?", (row["company_id"],)).fetchone()
-            if row["company_id"]
-            else None
-        )
-        return str(found[0]) if found else ""
-    if key == "parent":
-        found = (
-            db.execute("SELECT name FROM company WHERE id = ?", (row["parent_id"],)).fetchone()
-            if row["parent_id"]
-            else None
-        )
-        return str(found[0]) if found else ""
+    if key in ("company", "parent"):
+        return _company_shown(db, row["company_id" if key == "company" else "parent_id"])
     if key == "photo":
         return f"photo ({len(row['photo']) // 1024 + 1} KB)" if row["photo"] else ""
     if key == "values":

@@ -165,7 +165,11 @@ class RelinkService(Service):
     def rules(self) -> list[RuleView]:
         rows = self.db.execute(
             """SELECT r.id, r.match_kind, r.pattern, r.action, r.entity_type, r.entity_id,
-                      coalesce(p.display_name, c.name, d.title, ''), r.created_at
+                      coalesce(p.display_name, c.name, d.title, '')
+                      || CASE WHEN coalesce(p.deleted_at, c.deleted_at, d.deleted_at) IS NOT NULL
+                              THEN ' (deleted: the rule rests until it is restored)'
+                              ELSE '' END,
+                      r.created_at
                FROM link_rule r
                LEFT JOIN person p ON r.entity_type = 'person' AND p.id = r.entity_id
                LEFT JOIN company c ON r.entity_type = 'company' AND c.id = r.entity_id

@@ -87,6 +87,7 @@ def _people(db: sqlite3.Connection, ids: Sequence[str]) -> list[list[Any]]:
                        coalesce(c.name, ''), p.title, p.birthday, p.about, p.last_touch_at,
                        p.touch_count, p.created_at
                 FROM person p LEFT JOIN company c ON c.id = p.company_id
+                     AND c.deleted_at IS NULL
                 WHERE p.id IN ({marks})""",
             list(batch),
         ):
@@ -204,6 +205,7 @@ def _companies(db: sqlite3.Connection, ids: Sequence[str]) -> list[list[Any]]:
                            coalesce(parent.name, ''), c.people_count, c.last_touch_at,
                            c.touch_count, c.about
                     FROM company c LEFT JOIN company parent ON parent.id = c.parent_id
+                         AND parent.deleted_at IS NULL
                     WHERE c.id IN ({marks})""",
                 list(batch),
             )
@@ -274,6 +276,7 @@ def _deals(db: sqlite3.Connection, ids: Sequence[str]) -> list[list[Any]]:
                            d.competitors, d.lost_reason, d.won_reason, d.closed_at,
                            d.description
                     FROM deal d LEFT JOIN company c ON c.id = d.company_id
+                         AND c.deleted_at IS NULL
                     LEFT JOIN pipeline pl ON pl.id = d.pipeline_id
                     LEFT JOIN stage s ON s.id = d.stage_id
                     WHERE d.id IN ({marks})""",

@@ -59,7 +59,7 @@ def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
                   (SELECT a.department FROM affiliation a WHERE a.person_id = p.id
                      AND a.company_id = p.company_id AND a.end_date IS NULL
                      AND a.deleted_at IS NULL LIMIT 1)
-           FROM person p LEFT JOIN company c ON c.id = p.company_id
+           FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
            WHERE p.id = ? AND p.deleted_at IS NULL""",
         (person_id,),
     ).fetchone()
@@ -200,7 +200,7 @@ def _card_21(db: sqlite3.Connection, person_id: str, _version: str) -> str:
                   (SELECT a.department FROM affiliation a WHERE a.person_id = p.id
                      AND a.company_id = p.company_id AND a.end_date IS NULL
                      AND a.deleted_at IS NULL LIMIT 1)
-           FROM person p LEFT JOIN company c ON c.id = p.company_id
+           FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
            WHERE p.id = ? AND p.deleted_at IS NULL""",
         (person_id,),
     ).fetchone()
