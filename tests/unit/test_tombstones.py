@@ -459,3 +459,27 @@ def test_duplicate_reasons_do_not_name_a_deleted_company(services: Services, boo
     services.companies.restore([book.vandelay])
 
     assert reasons() == ("same name at Vandelay",)
+
+
+def test_sharing_neither_lists_nor_previews_a_deleted_company(
+    services: Services, book: Book
+) -> None:
+    from relbook.domain.errors import NotFoundError
+
+    services.sharing.share("company", book.vandelay, "metadata")
+    services.sharing.share("person", book.ann, "metadata")
+    labels = {i.label for i in services.sharing.shared()}
+    assert labels == {"Vandelay", "Ann Buyer"}
+
+    services.companies.delete([book.vandelay])
+
+    assert [i.label for i in services.sharing.shared()] == ["Ann Buyer"]
+    with pytest.raises(NotFoundError):
+        services.sharing.preview("company", book.vandelay)
+    ann = services.sharing.preview("person", book.ann)
+    assert ann.rows[0].fields["company_id"] is None  # the team sees no link to it
+
+    services.companies.restore([book.vandelay])
+
+    assert {i.label for i in services.sharing.shared()} == {"Vandelay", "Ann Buyer"}
+    assert services.sharing.preview("company", book.vandelay).label == "Vandelay"

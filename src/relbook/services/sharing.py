@@ -143,12 +143,21 @@ class SharingService(Service):
         return str(row[0]) if row else None
 
     def shared(self) -> list[SharedItem]:
+        """What the rep shares. A deleted record is not listed (nothing of it travels but
+        its tombstone); its share stays, so undoing the delete shares it again."""
         db = self.db
         items: list[SharedItem] = []
         for entity_type, entity_id, level, shared_at, state in db.execute(
             """SELECT s.entity_type, s.entity_id, s.interaction_level, s.shared_at, r.state
                FROM share s LEFT JOIN team_row r
                  ON r.entity_type = s.entity_type AND r.entity_id = s.entity_id
+               LEFT JOIN person p ON s.entity_type = 'person' AND p.id = s.entity_id
+                    AND p.deleted_at IS NULL
+               LEFT JOIN company c ON s.entity_type = 'company' AND c.id = s.entity_id
+                    AND c.deleted_at IS NULL
+               LEFT JOIN deal d ON s.entity_type = 'deal' AND d.id = s.entity_id
+                    AND d.deleted_at IS NULL
+               WHERE coalesce(p.id, c.id, d.id) IS NOT NULL
                ORDER BY s.shared_at DESC, s.entity_id"""
         ):
             items.append(
@@ -171,7 +180,12 @@ class SharingService(Service):
 
     def _preview(self, db: Any, entity_type: str, entity_id: str, level: str | None) -> TeamPreview:
         table = SPECS[entity_type].table
-        if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (entity_id,)).fetchone() is None:
+        if (
+            db.execute(
+                f"SELECT 1 FROM {table} WHERE id = ? AND deleted_at IS NULL", (entity_id,)
+            ).fetchone()
+            is None
+        ):
             raise NotFoundError(entity_type, entity_id)
         view = team_view(db)
         current = self.level_of(entity_type, entity_id)
