@@ -488,6 +488,10 @@ class _Writer:
         self.privacy = privacy
         self.source_label = source_label
         self.entities: set[str] = set()
+        # Entities that only gained links of interactions inserted here: their touch
+        # statistics are brought forward instead of recomputed (storage.touch).
+        self.added: set[str] = set()
+        self.new_interactions: list[str] = []
 
     # ------------------------------------------------------------ upserts
     def upsert(
@@ -735,7 +739,8 @@ class _Writer:
                 )
                 for d in entry.linked.links
             ]  # fmt: skip
-            self.entities.update(d.entity_id for d in entry.linked.links)
+            self.added.update(d.entity_id for d in entry.linked.links)
+            self.new_interactions.append(interaction_id)
             result.review_added += self._queue_unknown(entry)
             fold_outbox(connection, "interaction", interaction_id, "upsert", 0, ["*"], self.now_ms)
         connection.executemany(
@@ -918,9 +923,16 @@ class _Writer:
     # --------------------------------------------------------------- finish
     def finish(self, result: _PageResult) -> None:
         """Touch statistics of every person/company whose links changed (once per page)."""
-        if self.entities:
-            touch.refresh(self.connection, self.entities, self.now_ms)
-        result.entities |= self.entities
+        changed = self.entities | self.added
+        if changed:
+            touch.refresh(
+                self.connection,
+                changed,
+                self.now_ms,
+                new_interactions=self.new_interactions,
+                added_only=self.added - self.entities,
+            )
+        result.entities |= changed
 
 
 def _with_id(subject: linking.LinkSubject, interaction_id: str) -> linking.LinkSubject:
