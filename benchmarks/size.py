@@ -3,7 +3,7 @@
 Raw = the pages of the rows themselves: every ordinary table's b-tree and the FTS5
 shadow tables (what any schema holding the same rows and the same search index needs).
 The rest of the file is what Relbook adds on top: secondary and constraint indexes, and
-free pages. Counted with SQLite's ``dbstat`` (one aggregate row per b-tree) on the cached
+free pages. Counted with SQLite's ``dbstat`` (every page, summed per b-tree) on the cached
 benchmark book, read-only, after a checkpoint (the cache holds no WAL).
 """
 
@@ -24,9 +24,8 @@ def btree_sizes(path: Path) -> tuple[dict[str, int], dict[str, str]]:
     try:
         sizes = {
             name: int(size)
-            for name, size in db.execute(
-                "SELECT name, sum(pgsize) FROM dbstat WHERE aggregate = 1 GROUP BY name"
-            )
+            # Page by page, summed here: dbstat's aggregate mode overflows past 2 GB.
+            for name, size in db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
         }
         fts = {
             name
