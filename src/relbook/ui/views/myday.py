@@ -116,8 +116,14 @@ class MyDayPage(Page):
         self.load()
 
     def load(self) -> None:
-        myday = self.ctx.services.myday
-        self.ctx.read(myday.load, self._show, owner=self, key=f"myday-{id(self)}")
+        services = self.ctx.services
+
+        # The service is reached on the worker: its first use imports the insight
+        # package (~0.2 s), which must not hold up the UI thread at start-up.
+        def work() -> MyDay:
+            return services.myday.load()
+
+        self.ctx.read(work, self._show, owner=self, key=f"myday-{id(self)}")
 
     def activated(self) -> None:
         if self._loaded:
