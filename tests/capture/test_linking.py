@@ -320,6 +320,48 @@ def test_declaring_internal_domains_later_takes_colleagues_out_of_the_book(
     assert interaction_row(services, "msgid:t@x")["direction"] == "internal"
 
 
+def test_a_colleague_relink_cut_off_is_kept_and_finished_later(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relbook.services import relink as relink_module
+
+    monkeypatch.setattr(relink_module, "_RELINK_CHUNK", 2)
+    receive(
+        services,
+        *(eml(f"t{n}@x", sender="Tom <tom@seller.example>", to=[REP]) for n in range(5)),
+    )
+    # The app's way: the setting and the job to apply it commit together, nothing relinked yet.
+    services.settings.set_many({"internal_domains": ["seller.example"]}, relink_now=False)
+    job = services.relink.pending()
+    assert job is not None and job.domains == ("seller.example",)
+    assert interaction_row(services, "msgid:t0@x")["direction"] == "inbound"
+
+    # Closing the app after the first chunk: what was done stays, the job stays noted.
+    chunks: list[int] = []
+    services.relink.run_pending(
+        cancel=lambda: len(chunks) >= 1, progress=lambda done, total: chunks.append(done)
+    )
+    directions = [interaction_row(services, f"msgid:t{n}@x")["direction"] for n in range(5)]
+    assert directions.count("internal") == 2
+    assert services.relink.pending() == job
+    assert "tom@seller.example" in review_addresses(services)
+
+    # A change while the next run goes on is not dropped: the job stays for another run.
+    def meanwhile(done: int, total: int) -> None:
+        if done == 0:
+            services.settings.set_many({"my_addresses": ["rita@seller.example"]}, relink_now=False)
+
+    services.relink.run_pending(progress=meanwhile)
+    assert [interaction_row(services, f"msgid:t{n}@x")["direction"] for n in range(5)] == [
+        "internal"
+    ] * 5
+    assert services.relink.pending() is not None
+    assert services.relink.pending().addresses == ("rita@seller.example",)
+    services.relink.run_pending()
+    assert services.relink.pending() is None
+    assert review_addresses(services) == set()
+
+
 # -------------------------------------------------- bulk and automated mail
 
 

@@ -582,3 +582,42 @@ def test_an_import_can_be_cancelled(qtbot: Any, window: Any, tmp_path: Path) -> 
     )
     assert stored < 400
     dialog.accept()
+
+
+# ------------------------------------------------------------- colleague relink
+def test_declaring_an_internal_domain_relinks_past_mail_in_the_background(
+    qtbot: Any, window: Any
+) -> None:
+    from relbook.ui.dialogs.settings import SettingsDialog
+
+    services = window.ctx.services
+    db = services.book.reader()
+    # The demo company whose domain links the most mail: the rep now says it is their own.
+    company_id, domain = db.execute(
+        """SELECT c.id, d.domain FROM company c JOIN company_domain d ON d.company_id = c.id
+           JOIN interaction_link l ON l.entity_id = c.id AND l.excluded = 0
+               AND l.kind = 'email' AND l.reason LIKE '%' || d.domain || '%'
+           GROUP BY c.id ORDER BY count(*) DESC LIMIT 1"""
+    ).fetchone()
+
+    def linked() -> int:  # mail linked because of the domain
+        return int(
+            db.execute(
+                """SELECT count(*) FROM interaction_link WHERE entity_id = ? AND excluded = 0
+                   AND kind = 'email' AND reason LIKE '%' || ? || '%'""",
+                (company_id, domain),
+            ).fetchone()[0]
+        )
+
+    assert linked() > 10
+    window.open_settings()
+    dialog = visible_dialog(QApplication.instance(), SettingsDialog)
+    qtbot.waitUntil(dialog.save_button.isEnabled, timeout=10_000)
+    dialog.internal.setText(domain)
+    with qtbot.waitSignal(window.relinker.finished, timeout=60_000) as done:
+        dialog.save_button.click()
+    assert done.args[0] > 0  # messages whose links changed, said in a toast
+    # Colleagues are not customers: their domain no longer links mail to the company.
+    assert linked() == 0
+    assert services.relink.pending() is None
+    assert services.settings.internal_domains == [domain]

@@ -8,8 +8,9 @@
 - ``addresses_changed`` / ``domains_changed``: a person gained (or lost) an address or an
   employer, a company a domain — past interactions are linked again (the people and
   company services call these after every save).
-- ``internal_changed``: the rep's own addresses or internal domains changed (the settings
-  service calls it): colleagues leave the review queue, their mail is linked again.
+- ``internal_changed`` / ``run_pending``: the rep's own addresses or internal domains
+  changed: the job is noted with the setting, then colleagues leave the review queue and
+  their mail is linked again, in chunks (resumable: the note stays until it is done).
 
 Every call is one transaction; touch statistics of the affected people and companies are
 refreshed in it.
@@ -17,8 +18,9 @@ refreshed in it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +39,67 @@ ENTITY_TABLES = {"person": ("person", "display_name"), "company": ("company", "n
                  "deal": ("deal", "title")}  # fmt: skip
 RULE_SCOPES = ("address", "domain", "thread")
 _RELINK_CHUNK = 2_000
+PENDING_KEY = "relink_pending"  # a setting row: the colleague relink still to do
+
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class RelinkJob:
+    """Own addresses and internal domains whose mail is still to be linked again."""
+
+    domains: tuple[str, ...]
+    addresses: tuple[str, ...]
+
+
+def _pending_job(connection: sqlite3.Connection) -> RelinkJob | None:
+    row = connection.execute("SELECT value FROM setting WHERE key = ?", (PENDING_KEY,)).fetchone()
+    if row is None:
+        return None
+    try:
+        value = json.loads(row[0])
+        return RelinkJob(tuple(value["domains"]), tuple(value["addresses"]))
+    except (TypeError, ValueError, KeyError):
+        # unreadable: relink everything with the current own addresses and domains
+        return RelinkJob(
+            tuple(_setting_list(connection, "internal_domains")),
+            tuple(_setting_list(connection, "my_addresses")),
+        )
+
+
+def _setting_list(connection: sqlite3.Connection, key: str) -> list[str]:
+    row = connection.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+    try:
+        value = json.loads(row[0]) if row else []
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def merged_job(
+    pending: object, *, domains: Iterable[str], addresses: Iterable[str]
+) -> dict[str, list[str]]:
+    """The pending colleague relink (its stored value, or None) with these added: the
+    settings service writes it in the same transaction as the setting itself."""
+    current: dict[str, list[str]] = {"domains": [], "addresses": []}
+    if isinstance(pending, str):
+        try:
+            pending = json.loads(pending)
+        except ValueError:
+            pending = None
+    if isinstance(pending, dict):
+        for key in current:
+            value = pending.get(key)
+            if isinstance(value, list):
+                current[key] = [str(v) for v in value]
+    return {
+        "domains": sorted(set(current["domains"]) | _clean(domains)),
+        "addresses": sorted(set(current["addresses"]) | _clean(addresses)),
+    }
+
+
+def _clean(values: Iterable[str]) -> set[str]:
+    return {v.strip().lower() for v in values if v.strip()}
 
 
 @dataclass(frozen=True)
@@ -248,18 +311,51 @@ class RelinkService(Service):
         return RelinkResult(outcome.interactions)
 
     def internal_changed(self, *, domains: Iterable[str], addresses: Iterable[str]) -> RelinkResult:
-        """The rep's own addresses or internal domains changed (settings): the mail with
-        them is linked again — colleagues are not customers, directions follow — and
-        colleagues waiting in the review queue leave it. A long history is relinked in
-        chunks, each its own transaction, so a sync is never held up for long."""
-        wanted_domains = [d.strip().lower() for d in domains if d.strip()]
-        wanted_addresses = [a.strip().lower() for a in addresses if a.strip()]
+        """The rep's own addresses or internal domains changed: note the job and run it now
+        (the app notes it with the setting and runs it in the background instead)."""
+        with self._raw("relink pending") as connection:
+            row = connection.execute(
+                "SELECT value FROM setting WHERE key = ?", (PENDING_KEY,)
+            ).fetchone()
+            job = merged_job(row[0] if row else None, domains=domains, addresses=addresses)
+            connection.execute(
+                """INSERT INTO setting(key, value) VALUES (?, ?)
+                   ON CONFLICT(key) DO UPDATE SET value = excluded.value""",
+                (PENDING_KEY, json.dumps(job)),
+            )
+        return self.run_pending()
+
+    def pending(self) -> RelinkJob | None:
+        """The colleague relink still to do (after a settings change, or cut off by a
+        crash or by closing the app): ``run_pending`` finishes it."""
+        return _pending_job(self.db)
+
+    def run_pending(
+        self,
+        *,
+        cancel: CancelCheck | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RelinkResult:
+        """Relink the mail with the changed own addresses / internal domains — colleagues
+        are not customers, directions follow — and take colleagues off the review queue.
+
+        A long history goes in chunks, each its own transaction, so a sync or an edit is
+        never held up for long. The job stays noted until its last chunk is done: a
+        cancelled or interrupted run starts again later (relinking is idempotent), and a
+        change made while it ran is picked up by the next run, never dropped."""
+        job = _pending_job(self.db)
+        if job is None:
+            return RelinkResult(0)
         reader = self.db
-        ids = set(linking.interactions_with_addresses(reader, wanted_addresses))
-        ids |= set(linking.interactions_with_domains(reader, wanted_domains))
+        ids = set(linking.interactions_with_addresses(reader, job.addresses))
+        ids |= set(linking.interactions_with_domains(reader, job.domains))
         ordered = sorted(ids)
         changed = 0
         for start in range(0, len(ordered), _RELINK_CHUNK):
+            if cancel is not None and cancel():
+                return RelinkResult(changed)
+            if progress is not None:
+                progress(start, len(ordered))
             changed += self.interactions(ordered[start : start + _RELINK_CHUNK]).interactions
         with self._raw("review") as connection:
             context = linking.LinkContext(connection)
@@ -271,6 +367,10 @@ class RelinkService(Service):
                 if context.is_internal(address)
             ]
             connection.executemany("DELETE FROM review_item WHERE address = ?", colleagues)
+            if _pending_job(connection) == job:  # nothing new arrived while this ran
+                connection.execute("DELETE FROM setting WHERE key = ?", (PENDING_KEY,))
+        if progress is not None:
+            progress(len(ordered), len(ordered))
         return RelinkResult(changed)
 
     def interactions(self, interaction_ids: Iterable[str]) -> RelinkResult:

@@ -71,21 +71,31 @@ class SettingsService(Service):
     def set(self, key: str, value: Any) -> None:
         self.set_many({key: value})
 
-    def set_many(self, values: dict[str, Any]) -> None:
+    def set_many(self, values: dict[str, Any], *, relink_now: bool = True) -> None:
+        """Validate and store ``values`` in one transaction. When who counts as a colleague
+        changed, the relink of past mail is noted in the same transaction and run now —
+        or, with ``relink_now=False``, left to ``relink.run_pending`` (the app runs it in
+        the background with progress; it resumes after a restart)."""
         clean = {key: self._validate(key, value) for key, value in values.items()}
+        from relbook.services.relink import PENDING_KEY, merged_job
         from relbook.storage.models import Setting
 
         colleagues = ("internal_domains", "my_addresses")
         before = {key: set(self.get(key)) for key in colleagues if key in clean}
+        changed = {key: before[key] ^ set(clean[key]) for key in before}
         with self.write(("setting",)) as session:
             for key, value in clean.items():
                 session.merge(Setting(key=key, value=value))
-        changed = {key: before[key] ^ set(clean[key]) for key in before}
-        if any(changed.values()):  # who counts as a colleague changed (capture linking)
-            self.services.relink.internal_changed(
-                domains=sorted(changed.get("internal_domains", ())),
-                addresses=sorted(changed.get("my_addresses", ())),
-            )
+            if any(changed.values()):  # who counts as a colleague changed (capture linking)
+                pending = session.get(Setting, PENDING_KEY)
+                job = merged_job(
+                    pending.value if pending is not None else None,
+                    domains=changed.get("internal_domains", ()),
+                    addresses=changed.get("my_addresses", ()),
+                )
+                session.merge(Setting(key=PENDING_KEY, value=job))
+        if any(changed.values()) and relink_now:
+            self.services.relink.run_pending()
 
     def _validate(self, key: str, value: Any) -> Any:
         spec = SPECS.get(key)

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.auto_backup = True  # the daily backup after start-up (off for screenshots)
         self._background_started = False  # the sync and team pages' timers run
         self._upkeep_timer: QTimer | None = None  # insight upkeep, hourly
+        self.relinker: Any = None  # ColleagueRelinker of the open book
         self.started_at = time.perf_counter()
         self.setWindowTitle("Relbook")
         self.setWindowIcon(app_icon())
@@ -135,6 +136,9 @@ class MainWindow(QMainWindow):
         ctx = UiContext(services, log_path=self.log_path, parent=self)
         ctx.window = self
         self.ctx = ctx
+        from relbook.ui.relinking import ColleagueRelinker
+
+        self.relinker = ColleagueRelinker(ctx, ctx)
         ctx.open_requested.connect(self.open_entity)
         ctx.page_requested.connect(self.show_page)
         ctx.status_message.connect(lambda text: self.toast.show_message(text, ms=3500))
@@ -163,6 +167,8 @@ class MainWindow(QMainWindow):
             return
         services = ctx.services
         ctx.read(services.book.warm_up, lambda _r: None, label="warm up")
+        if self.relinker is not None:
+            self.relinker.start()  # a colleague relink cut off last time goes on
         if self.auto_backup:
             ctx.write(services.maintenance.backup_if_due, lambda _r: None, label="daily backup")
             # Meetings that have happened start counting as touches; strength decays daily.
@@ -196,6 +202,9 @@ class MainWindow(QMainWindow):
         self._save_state()
         ctx = self.ctx
         self.ctx = None
+        if self.relinker is not None:
+            self.relinker.stop()
+            self.relinker = None
         self._drop_pages()
         self._background_started = False
         self._history.clear()

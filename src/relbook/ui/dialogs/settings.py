@@ -161,7 +161,7 @@ class SettingsDialog(EditorDialog):
 
         def save() -> str:
             if changed:
-                settings.set_many(changed)
+                settings.set_many(changed, relink_now=False)  # ui.relinking runs it
             return ""
 
         return save
