@@ -208,6 +208,7 @@ def _measure_table(
     jumped = time.perf_counter()
     painted.ready = lambda: has_row(rows - 1)
     view.scrollToBottom()  # the scroll bar dragged to the end
+    view.viewport().update()  # a short list that fits does not scroll: paint it anyway
     wait_until(lambda: painted.first_ready_after(jumped) is not None, 60, "the last rows")
     to_end = (painted.first_ready_after(jumped) or jumped) - jumped
     stall = detector.stop()
