@@ -3,12 +3,14 @@
 Both run as fresh processes (offscreen), alternately, several times; each reports the
 time since its own process started (Linux /proc, so interpreter start counts) when its
 first page is on screen. The app's probe is ``RELBOOK_STARTUP_REPORT=1`` (``ui.main``).
-Peak RSS is the child's ``ru_maxrss`` from ``wait4``. Children run from compiled bytecode
+Peak RSS is the child's ``ru_maxrss``, reported by a small launcher process (see
+``run_probe``). Children run from compiled bytecode
 (``qt_env``), like an installed app.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -52,6 +54,14 @@ app.exec()
 """
 
 _SECONDS = re.compile(r"after ([0-9.]+) s")
+_PEAK = re.compile(r"^peak rss (\d+) kB$", re.MULTILINE)
+LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'peak rss {peak} kB', flush=True)\n"
+    "sys.exit(code)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -62,19 +72,26 @@ class Probe:
 
 
 def run_probe(args: list[str], env: dict[str, str], timeout: float = 120) -> Probe:
-    """Run a child to completion; its reported seconds and peak RSS (wait4 rusage)."""
-    process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(Path.cwd())
+    """Run a child to completion; its reported seconds and peak RSS."""
+    # Through a small launcher: Linux counts the memory a child had when it called exec
+    # in its peak RSS, and a child of this (big) process starts as a copy of it. The
+    # launcher's own child starts from the launcher (~10 MB) and its peak is its own.
+    process = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        timeout=timeout,
+        check=False,
     )
-    assert process.stdout is not None
-    try:
-        output = process.stdout.read().decode(errors="replace")
-    finally:
-        process.stdout.close()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    output = process.stdout.decode(errors="replace")
     match = _SECONDS.search(output)
-    return Probe(float(match.group(1)) if match else None, usage.ru_maxrss / 1024, output)
+    peak = _PEAK.search(output)
+    return Probe(
+        float(match.group(1)) if match else None,
+        int(peak.group(1)) / 1024 if peak else math.nan,
+        output,
+    )
 
 
 def qt_env(home: Path) -> dict[str, str]:
