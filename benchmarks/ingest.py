@@ -29,6 +29,7 @@ from benchmarks.core import Results, Row, at_least
 from relbook.domain.clock import to_millis
 from relbook.services.context import Services
 from relbook.storage.pragmas import open_raw
+from relbook.storage.sequence import assign, base_seq
 
 RATE_SHARE = 0.5
 BATCH = 500
@@ -58,7 +59,6 @@ def raw_ingest(book_path: Path, files: list[Path]) -> int:
     )
     company_of_domain = dict(connection.execute("SELECT domain, company_id FROM company_domain"))
     stored = 0
-    counter = 0
     for start in range(0, len(files), BATCH):
         interactions, participants, links = [], [], []
         for path in files[start : start + BATCH]:
@@ -69,11 +69,11 @@ def raw_ingest(book_path: Path, files: list[Path]) -> int:
             subject = str(message["subject"] or "")
             body = _text_of(message)
             interaction_id = str(uuid.uuid4())
-            counter += 1
             sender = senders[0][1].lower() if senders else ""
             direction = "outbound" if sender in own else "inbound"
             interactions.append(
-                (interaction_id, when * 1024 + counter % 1024, f"raw:{message['message-id']}",
+                (interaction_id, base_seq(when, str(message["message-id"])),
+                 f"raw:{message['message-id']}",
                  "email", direction, when, subject, body, when, when)
             )  # fmt: skip
             entities: dict[str, str] = {}
@@ -95,6 +95,12 @@ def raw_ingest(book_path: Path, files: list[Path]) -> int:
                 for entity, kind in entities.items()
             ]
         connection.execute("BEGIN IMMEDIATE")
+        # The schema's time-ordered key must be unique: the storage layer's helper, once
+        # per batch (what any loader of this schema has to do).
+        seqs = assign(connection, [row[1] for row in interactions])
+        interactions = [
+            (row[0], seq, *row[2:]) for row, seq in zip(interactions, seqs, strict=True)
+        ]
         connection.executemany(
             """INSERT INTO interaction(id, seq, natural_key, kind, direction, occurred_at,
                    subject, body, created_at, updated_at, status, all_day, privacy, location,

@@ -74,9 +74,8 @@ _MONTHS = f"""
                END), 0)
     FROM interaction_link l
     LEFT JOIN interaction i ON i.id = l.interaction_id AND l.kind IN ('meeting', 'call')
-    WHERE l.entity_id = ? AND l.excluded = 0 AND l.is_touch = 1 AND l.occurred_at <= ?
-    {{new_only}}
-    GROUP BY 2"""
+    WHERE {{links}} AND l.excluded = 0 AND l.is_touch = 1 AND l.occurred_at <= ?
+    GROUP BY 1, 2"""
 
 _ENGAGED = """
     SELECT count(*) FROM person
@@ -115,10 +114,10 @@ def refresh(
     for entity_id in companies:
         _refresh_one(connection, "company", entity_id, now_ms)
         _refresh_months(connection, entity_id, now_ms)
-    for entity_id, new in added.items():
-        if new.table == "company":
-            _add_links(connection, new, now_ms)
-            _add_months(connection, entity_id, new_interactions, now_ms)
+    new_companies = [new.entity_id for new in added.values() if new.table == "company"]
+    for entity_id in new_companies:
+        _add_links(connection, added[entity_id], now_ms)
+    _add_months(connection, new_companies, new_interactions, now_ms)
     return len(people) + len(companies) + len(added)
 
 
@@ -319,18 +318,28 @@ def _add_links(connection: sqlite3.Connection, new: _NewLinks, now_ms: int) -> N
 
 
 def _add_months(
-    connection: sqlite3.Connection, company_id: str, new_interactions: Collection[str], now_ms: int
+    connection: sqlite3.Connection,
+    company_ids: list[str],
+    new_interactions: Collection[str],
+    now_ms: int,
 ) -> None:
+    """Add the new links' months to these companies' (one statement: by the new
+    interactions' own keys, never through a big company's thousands of links)."""
+    if not company_ids:
+        return
     counted = ", ".join(
         f"{column} = {column} + excluded.{column}"
         for column in ("touches", "inbound", "outbound", "emails", "meetings", "calls",
                        "other", "minutes")
     )  # fmt: skip
-    sql = (
-        _MONTHS.format(new_only="AND l.interaction_id IN (SELECT value FROM json_each(?))")
-        + f" ON CONFLICT(company_id, month) DO UPDATE SET {counted}"
+    links = (
+        "l.interaction_id IN (SELECT value FROM json_each(?)) "
+        "AND +l.entity_id IN (SELECT value FROM json_each(?))"
     )
-    connection.execute(sql, (company_id, now_ms, json.dumps(sorted(set(new_interactions)))))
+    sql = _MONTHS.format(links=links) + f" ON CONFLICT(company_id, month) DO UPDATE SET {counted}"
+    connection.execute(
+        sql, (json.dumps(sorted(set(new_interactions))), json.dumps(company_ids), now_ms)
+    )
 
 
 def _engaged(connection: sqlite3.Connection, company_id: str, now_ms: int) -> int:
@@ -340,7 +349,7 @@ def _engaged(connection: sqlite3.Connection, company_id: str, now_ms: int) -> in
 
 def _refresh_months(connection: sqlite3.Connection, company_id: str, now_ms: int) -> None:
     connection.execute("DELETE FROM company_month WHERE company_id = ?", (company_id,))
-    connection.execute(_MONTHS.format(new_only=""), (company_id, now_ms))
+    connection.execute(_MONTHS.format(links="l.entity_id = ?"), (company_id, now_ms))
 
 
 def refresh_passed(connection: sqlite3.Connection, since_ms: int, now_ms: int) -> int:
