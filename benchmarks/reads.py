@@ -20,6 +20,7 @@ from relbook.services.context import Services
 from relbook.storage.pragmas import open_raw
 
 TIMELINE_LIMIT_MS = 5.0
+PLURAL = {"person": "people", "company": "companies"}
 INSIGHT_LIMIT_MS = 200.0
 
 RAW_TIMELINE = """SELECT i.id, i.kind, l.occurred_at, i.subject, substr(i.body, 1, 240)
@@ -76,7 +77,7 @@ def run_timeline(
             Row(
                 "timeline",
                 f"timeline.p99.{entity_type}",
-                f"Timeline p99 — {label} latest 200 ({len(ids)} {entity_type}s)",
+                f"Timeline p99 — {label} latest 200 ({len(ids)} {PLURAL[entity_type]})",
                 p99,
                 "ms",
                 baseline=percentile(raw, 0.99) if raw else None,
