@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -361,6 +362,7 @@ def measure_stalls(
         }
     finally:
         server.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ entry point
