@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 import vobject
 
@@ -52,8 +53,10 @@ def write_vcards(db: sqlite3.Connection, person_ids: Iterable[str], version: str
     return "".join(card for card in cards if card)
 
 
-def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
-    row = db.execute(
+def _person_row(db: sqlite3.Connection, person_id: str) -> tuple[Any, ...] | None:
+    """What a card shows of a live person: names, title, birthday, about, photo, the live
+    company's name and the department of the current job there."""
+    row: tuple[Any, ...] | None = db.execute(
         """SELECT p.given_name, p.family_name, p.display_name, p.title, p.birthday, p.about,
                   p.photo, coalesce(c.name, ''),
                   (SELECT a.department FROM affiliation a WHERE a.person_id = p.id
@@ -63,6 +66,11 @@ def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
            WHERE p.id = ? AND p.deleted_at IS NULL""",
         (person_id,),
     ).fetchone()
+    return row
+
+
+def _card(db: sqlite3.Connection, person_id: str, version: str) -> str:
+    row = _person_row(db, person_id)
     if row is None:
         return ""
     given, family, display, title, birthday, about, photo, company, department = row
@@ -194,16 +202,7 @@ def _line21(name: str, params: str, values: list[str] | str) -> str:
 
 
 def _card_21(db: sqlite3.Connection, person_id: str, _version: str) -> str:
-    row = db.execute(
-        """SELECT p.given_name, p.family_name, p.display_name, p.title, p.birthday, p.about,
-                  p.photo, coalesce(c.name, ''),
-                  (SELECT a.department FROM affiliation a WHERE a.person_id = p.id
-                     AND a.company_id = p.company_id AND a.end_date IS NULL
-                     AND a.deleted_at IS NULL LIMIT 1)
-           FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
-           WHERE p.id = ? AND p.deleted_at IS NULL""",
-        (person_id,),
-    ).fetchone()
+    row = _person_row(db, person_id)
     if row is None:
         return ""
     given, family, display, title, birthday, about, photo, company, department = row
