@@ -7,8 +7,10 @@ without paying for the migration again.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,3 +84,31 @@ def services(book_path: Path, clock: FixedClock) -> Iterator[Services]:
 def corpus() -> Path:
     require(CORPUS.is_dir(), f"the shared corpus is not at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """Like a machine without a keyring backend (keyring's ``fail`` backend): passwords
+    live for the session only."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def relbook(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *argv: str,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    """Run the ``relbook`` command line in-process: exit code, stdout, stderr."""
+    from relbook.__main__ import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import signal
@@ -13,26 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from relbook.__main__ import main
 from relbook.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USER
 from relbook.domain.clock import SystemClock
 from relbook.storage.book import integrity_problems, open_book
+from tests.conftest import relbook
 
 from .servers import Dovecot, make_message
 
 pytestmark = pytest.mark.integration
-
-
-def relbook(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def create_account(book_path: Path, server: Dovecot) -> None:
@@ -57,18 +44,6 @@ def create_account(book_path: Path, server: Dovecot) -> None:
         )
     )
     services.close()
-
-
-@pytest.fixture
-def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Like a machine without a keyring: passwords live for the session only."""
-    import keyring
-    from keyring.backends import fail
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_accounts_add_list_test_and_sync_from_the_command_line(

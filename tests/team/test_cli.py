@@ -3,48 +3,21 @@ the real PostgreSQL of the team tests (no keyring on this machine: passwords per
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from relbook.__main__ import main
 from relbook.cli import EXIT_OK, EXIT_USER
 from relbook.domain.clock import SystemClock
 from relbook.services.context import Services
 from relbook.storage.book import open_book
+from tests.conftest import relbook
 
 from .conftest import TeamDb
 from .helpers import account, server_items
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """Like a machine without a keyring: passwords live for one process only."""
-    import keyring
-    from keyring.backends import fail
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
-
-def relbook(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_admin_sets_up_the_server_and_a_rep_shares_and_syncs(

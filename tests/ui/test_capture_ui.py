@@ -107,18 +107,6 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """This machine has no keyring backend (keyring's ``fail`` backend)."""
-    import keyring
-    from keyring.backends import fail
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
 def capture_window(no_keyring: None, window: Any) -> Any:
     """The demo-book window, with no keyring on the machine (set before the book opened)."""
     return window
