@@ -113,6 +113,11 @@ class Person(Shareable, TouchStats, Base):
     snoozed_until: Mapped[datetime | None]
     # How the person came into the book: manual, import, review (accepted), demo…
     origin: Mapped[str] = mapped_column(String(40), default="manual")
+    # Denormalised value at stake (README "Value at stake"), kept by triggers (migration
+    # 0002) on every write path: open deals of the live company plus the person's own
+    # open deals elsewhere (``stake_deals_minor``), plus that company's value.
+    stake_minor: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    stake_deals_minor: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     emails: Mapped[list[PersonEmail]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonEmail.position"
@@ -127,6 +132,18 @@ class Person(Shareable, TouchStats, Base):
     __table_args__ = (
         Index("ix_person_live_name", "deleted_at", "display_name"),
         Index("ix_person_last_touch", "last_touch_at"),
+        # Going cold and next contacts walk people by value, reading no table rows.
+        Index(
+            "ix_person_stake",
+            "stake_minor",
+            "deleted_at",
+            "snoozed_until",
+            "last_touch_at",
+            "rhythm_days",
+            "cadence_days",
+            "created_at",
+            "display_name",
+        ),
     )
 
 
@@ -287,11 +304,29 @@ class Deal(Shareable, Base):
     stage_entered_at: Mapped[datetime | None]
     description: Mapped[str] = mapped_column(Text, default="")
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Denormalised, kept by triggers (migration 0002): the live person on the deal touched
+    # last, whom a stuck deal is listed under in next contacts.
+    contact_person_id: Mapped[str | None] = mapped_column(String(36))
 
     people: Mapped[list[DealPerson]] = relationship(
         back_populates="deal", cascade="all, delete-orphan"
     )
-    __table_args__ = (Index("ix_deal_status_stage", "status", "stage_id"),)
+    __table_args__ = (
+        Index("ix_deal_status_stage", "status", "stage_id"),
+        # Stuck deals: open deals per stage by the moment they entered it.
+        Index(
+            "ix_deal_open_stage",
+            "stage_id",
+            "stage_entered_at",
+            "company_id",
+            "contact_person_id",
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        # Keep-warm proposals: recently lost deals, newest first.
+        Index(
+            "ix_deal_lost", "closed_at", sqlite_where=text("status = 'lost' AND deleted_at IS NULL")
+        ),
+    )
 
 
 class DealPerson(Base):

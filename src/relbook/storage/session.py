@@ -64,6 +64,9 @@ DERIVED_FIELDS = frozenset(
         "people_count",
         "engaged_people",
         "seq",
+        "stake_minor",
+        "stake_deals_minor",
+        "contact_person_id",
     }
 )
 

@@ -5,8 +5,9 @@ interaction search triggers are dropped first and rebuilt after the rows are in 
 index builds and one FTS 'rebuild' are much faster than per-row maintenance), then the
 derived state the ORM unit of work would otherwise keep is computed with the storage
 layer's own functions: search documents (``search_index.rebuild``), touch statistics
-(``touch.refresh`` for every linked person and company, people before companies) and
-companies' people counts.
+(``touch.refresh`` for every linked person and company, people before companies),
+companies' people counts, and people's values at stake and deals' contacts
+(``stake.refresh_all``; their triggers are dropped during the load like the indexes).
 
 The demo book starts with an empty outbox: it is sample data, not edits waiting for a
 team server.
@@ -35,7 +36,7 @@ from relbook.services.demo.bulk import (
 )
 from relbook.services.demo.generate import DemoGenerator
 from relbook.services.demo.scale import MAX_SCALE, DemoCounts
-from relbook.storage import search_index, touch
+from relbook.storage import search_index, stake, touch
 from relbook.storage.book import Book, open_book
 from relbook.storage.pragmas import open_raw
 
@@ -147,6 +148,8 @@ def fill(
     steps.enter(0)
     indexes = drop_secondary_indexes(connection)
     triggers = drop_interaction_fts_triggers(connection)
+    # Without their indexes the value-at-stake triggers would scan a table per row.
+    ranking_triggers = stake.drop_triggers(connection)
     generator = DemoGenerator(seed, now, counts)
     generator.plan()
     writer = BulkWriter(connection, on_flush=steps.check, after_job=InteractionIndexer())
@@ -182,6 +185,9 @@ def fill(
     for start in range(0, len(ordered), _TOUCH_CHUNK):
         touch.refresh(connection, ordered[start : start + _TOUCH_CHUNK], now_ms)
         steps.report((start + _TOUCH_CHUNK) / max(1, len(ordered)))
+    # Values at stake and deal contacts (a contact is the person touched last), at once.
+    execute_all(connection, ranking_triggers)
+    stake.refresh_all(connection)
     steps.report(1.0)
     return writer.counts()
 
