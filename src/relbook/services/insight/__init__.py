@@ -107,13 +107,14 @@ class InsightService(Service):
     def stuck_deals(self) -> list[StuckDealRow]:
         return _rel.stuck_deals(self.db, self._now())
 
-    def keep_warm_proposals(self) -> list[KeepWarmProposal]:
+    def keep_warm_proposals(self, *, limit: int | None = None) -> list[KeepWarmProposal]:
         settings = self.services.settings
         return _rel.keep_warm_proposals(
             self.db,
             self._now(),
             int(settings.get("keep_warm_cadence_days")),
             set(settings.get("keep_warm_dismissed")),
+            limit,
         )
 
     # ------------------------------------------------------------------ writes

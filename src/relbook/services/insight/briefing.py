@@ -260,7 +260,10 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
 
 
-def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> MeetingBriefing:
+def briefing(
+    db: sqlite3.Connection, interaction_id: str, now: datetime, *, me: Me | None = None
+) -> MeetingBriefing:
+    """``me``: the rep's addresses and domains, when the caller briefs several meetings."""
     head = db.execute(
         """SELECT id, subject, occurred_at, ends_at, all_day, location, status, kind
            FROM interaction WHERE id = ? AND deleted_at IS NULL""",
@@ -269,7 +272,7 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
     if head is None:
         raise NotFoundError("meeting", interaction_id)
     now_ms = to_millis(now)
-    me = load_me(db)
+    me = me or load_me(db)
 
     # Who: participants, plus people/companies/deals the meeting is linked to.
     participants = db.execute(
@@ -311,7 +314,7 @@ def briefing(db: sqlite3.Connection, interaction_id: str, now: datetime) -> Meet
     pending = {
         r[0]
         for r in db.execute(
-            """SELECT address FROM review_item WHERE status = 'pending'
+            """SELECT address FROM review_item WHERE +status = 'pending'
                AND address IN (SELECT value FROM json_each(?))""",
             (id_list(p[1].lower() for p in participants if p[1]),),
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,20 @@ def id_list(ids: Iterable[str]) -> str:
     """A JSON array for ``IN (SELECT value FROM json_each(?))`` (works on read-only
     connections, no temp tables, no parameter limit)."""
     return json.dumps(sorted(set(ids)))
+
+
+@contextmanager
+def read_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Several reads that see one state of the book (inside a caller's transaction: that
+    one)."""
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
 
 
 def days_ms(days: float) -> int:

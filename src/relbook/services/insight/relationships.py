@@ -1,22 +1,25 @@
 """Relationship metrics, going cold, keep-in-touch due list, next contacts, keep-warm.
 
 Reads only denormalised columns (``person``/``company`` touch statistics kept by
-``storage.touch``) and indexed ranges; never scans interactions. The rules and formulas
-live in ``domain.scoring`` and ``domain.insight``; this module fetches their inputs.
+``storage.touch``, people's value at stake and deals' contacts kept by the book's
+triggers: ``storage.stake``) and indexed ranges; never scans interactions. The rules and
+formulas live in ``domain.scoring`` and ``domain.insight``; this module fetches their
+inputs, and ``ranking`` finds the few rows a list shows among tens of thousands.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from relbook.domain.clock import to_millis
 from relbook.domain.errors import NotFoundError
 from relbook.domain.insight import (
     DORMANT_MIN_DAYS,
-    MAX_LEARNED_CADENCE,
-    MIN_LEARNED_CADENCE,
     Cadence,
     ColdCheck,
     ColdState,
@@ -32,7 +35,7 @@ from relbook.domain.insight import (
     stuck_check,
     value_weight,
 )
-from relbook.domain.money import format_money, minor_digits
+from relbook.domain.money import format_money
 from relbook.domain.scoring import (
     BREADTH_WINDOW_DAYS,
     DAY_MS,
@@ -45,13 +48,14 @@ from relbook.domain.scoring import (
     trend,
     trend_rates,
 )
+from relbook.services.insight import ranking
 from relbook.services.insight.common import (
     TOUCH_COLUMNS,
     Ref,
     days_ms,
-    ensure_log10,
     id_list,
     moment,
+    read_transaction,
     touch_inputs,
 )
 
@@ -96,102 +100,32 @@ class ValueAtStake:
         )
 
 
-class ValueIndex:
-    """Value at stake for the companies and people of one request.
+def person_value(stake_minor: int, stake_deals_minor: int, currency: str) -> ValueAtStake:
+    """A person's value at stake from the stored columns (``person.stake_minor`` and its
+    open-deal part, kept by the book's triggers: migration 0002)."""
+    deals = int(stake_deals_minor or 0)
+    return ValueAtStake(deals, int(stake_minor or 0) - deals, currency)
 
-    Open deals are few next to people and interactions: their sums per company load in one
-    grouped query; a person's own deals elsewhere are an indexed lookup each. No id lists
-    are sent to SQLite (``IN json_each(?)`` is re-read for every row it is tested on).
-    ``+d.status`` keeps the planner off the status index (half the deals are open: at
-    20,000 deals that plan took 80 ms per person instead of 0.02 ms by the person's index).
-    """
 
-    def __init__(self, db: sqlite3.Connection, currency: str) -> None:
-        self.db = db
-        self.currency = currency
-        self._deals: dict[str, int] | None = None
-        self._accounts: dict[str, int] = {}
-        self._person_extra: dict[str, int] = {}
-
-    def _company_deals(self) -> dict[str, int]:
-        if self._deals is None:
-            self._deals = {
-                company_id: int(total)
-                for company_id, total in self.db.execute(
-                    """SELECT company_id, coalesce(sum(amount_minor), 0) FROM deal
-                       WHERE status = 'open' AND deleted_at IS NULL AND company_id IS NOT NULL
-                       GROUP BY company_id"""
-                )
-            }
-        return self._deals
-
-    def _account(self, company_id: str) -> int:
-        found = self._accounts.get(company_id)
-        if found is None:
-            row = self.db.execute(
-                "SELECT current_value_minor, potential_value_minor FROM company WHERE id = ?",
-                (company_id,),
-            ).fetchone()
-            found = self._accounts[company_id] = account_value(*row) if row else 0
-        return found
-
-    def _extra(self, person_id: str) -> int:
-        found = self._person_extra.get(person_id)
-        if found is None:
-            row = self.db.execute(
-                """SELECT coalesce(sum(d.amount_minor), 0)
-                   FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
-                   JOIN person p ON p.id = dp.person_id
-                   LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
-                   WHERE dp.person_id = ? AND +d.status = 'open' AND d.deleted_at IS NULL
-                     AND (d.company_id IS NULL OR c.id IS NULL OR d.company_id != c.id)""",
-                (person_id,),
-            ).fetchone()
-            found = self._person_extra[person_id] = int(row[0])
-        return found
-
-    def prefetch(self, person_ids: list[str], company_ids: list[str]) -> None:
-        """Load the values of many people and companies in two queries (instead of one
-        lookup each: thousands of candidates come through stuck deals)."""
-        companies = [c for c in set(company_ids) if c and c not in self._accounts]
-        if companies:
-            for company_id, current, potential in self.db.execute(
-                """SELECT id, current_value_minor, potential_value_minor FROM company
-                   WHERE id IN (SELECT value FROM json_each(?))""",
-                (id_list(companies),),
-            ):
-                self._accounts[company_id] = account_value(current, potential)
-            for company_id in companies:
-                self._accounts.setdefault(company_id, 0)
-        people = [p for p in set(person_ids) if p not in self._person_extra]
-        if people:
-            extra = dict.fromkeys(people, 0)
-            for person_id, total in self.db.execute(
-                """SELECT dp.person_id, coalesce(sum(d.amount_minor), 0)
-                   FROM deal_person dp JOIN deal d ON d.id = dp.deal_id
-                   JOIN person p ON p.id = dp.person_id
-                   LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
-                   WHERE dp.person_id IN (SELECT value FROM json_each(?))
-                     AND +d.status = 'open' AND d.deleted_at IS NULL
-                     AND (d.company_id IS NULL OR c.id IS NULL OR d.company_id != c.id)
-                   GROUP BY dp.person_id""",
-                (id_list(people),),
-            ):
-                extra[person_id] = int(total)
-            self._person_extra.update(extra)
-
-    def company(self, company_id: str | None) -> ValueAtStake:
-        if not company_id:
-            return ValueAtStake(0, 0, self.currency)
-        return ValueAtStake(
-            self._company_deals().get(company_id, 0), self._account(company_id), self.currency
+def company_values(
+    db: sqlite3.Connection, company_ids: Iterable[str], currency: str
+) -> dict[str, ValueAtStake]:
+    """Value at stake of these companies: their open deals + their value. Companies are
+    hundreds, and each one's open deals an indexed lookup (``+d.status`` keeps the planner
+    off the status index: half the deals are open)."""
+    wanted = sorted(set(company_ids))
+    found = {
+        company_id: ValueAtStake(int(deals), account_value(current, potential), currency)
+        for company_id, current, potential, deals in db.execute(
+            """SELECT c.id, c.current_value_minor, c.potential_value_minor,
+                      (SELECT coalesce(sum(d.amount_minor), 0) FROM deal d
+                       WHERE d.company_id = c.id AND +d.status = 'open'
+                         AND d.deleted_at IS NULL)
+               FROM company c WHERE c.id IN (SELECT value FROM json_each(?))""",
+            (id_list(wanted),),
         )
-
-    def person(self, person_id: str, company_id: str | None) -> ValueAtStake:
-        base = self.company(company_id)
-        return ValueAtStake(
-            base.open_deals_minor + self._extra(person_id), base.account_minor, self.currency
-        )
+    }
+    return {c: found.get(c, ValueAtStake(0, 0, currency)) for c in wanted}
 
 
 # ------------------------------------------------------------------ relationship card
@@ -315,12 +249,12 @@ def relationship(
     db: sqlite3.Connection, entity_id: str, now: datetime, factor: float, currency: str
 ) -> Relationship:
     kind = entity_type_of(db, entity_id)
-    values = ValueIndex(db, currency)
     if kind == "person":
         row = db.execute(
             f"""SELECT p.display_name, c.id, c.name, p.first_touch_at,
                        p.last_inbound_at, p.last_outbound_at, p.rhythm_days, p.cadence_days,
-                       p.snoozed_until, p.created_at, {_prefixed("p")}
+                       p.snoozed_until, p.created_at, {_prefixed("p")},
+                       p.stake_minor, p.stake_deals_minor
                 FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
                 WHERE p.id = ?""",
             (entity_id,),
@@ -328,7 +262,7 @@ def relationship(
         name, company_id, company_name = row[0], row[1], row[2]
         company = Ref("company", company_id, company_name) if company_id else None
         engaged: tuple[Ref, ...] = ()
-        inputs = touch_inputs(row[10:])
+        inputs = touch_inputs(row[10:19])
         cadence = effective_cadence(row[7], row[6])
         due = (
             None
@@ -336,7 +270,7 @@ def relationship(
             else due_check(inputs.last_touch_at, cadence, now, created_at=moment(row[9]))
         )
         snoozed = moment(row[8])
-        value = values.person(entity_id, company_id)
+        value = person_value(row[19], row[20], currency)
     else:
         row = db.execute(
             f"""SELECT c.name, NULL, NULL, c.first_touch_at, c.last_inbound_at,
@@ -349,7 +283,7 @@ def relationship(
         engaged = engaged_people(db, entity_id, now)
         inputs = touch_inputs(row[10:], engaged_people=len(engaged))
         cadence, due, snoozed = None, None, None
-        value = values.company(entity_id)
+        value = company_values(db, [entity_id], currency)[entity_id]
     rhythm = row[6]
     last = inputs.last_touch_at
     silence = None if last is None else max(0.0, (now - last).total_seconds() / 86_400)
@@ -429,122 +363,53 @@ def _cold_filter(alias: str) -> str:
             <= max(:dormant, 2 * :factor * {alias}.rhythm_days * {DAY_MS})"""
 
 
-# ----------------------------------------------------------- ranking people in SQL
+# ------------------------------------------------------------- people for the lists
 #
 # Going cold, the due list and next contacts rank people by urgency × value weight.
-# With tens of thousands of people the ranking runs in SQLite over the denormalised
-# touch columns and the (few) open deals, and Python builds entries for the rows shown
-# only. The SQL mirrors domain.insight (cold_check, due_check, learned_cadence,
-# value_weight); the entries are then computed by those functions, so what a list says
-# is what the domain rules say.
-
-# Planner notes (no ANALYZE statistics in a book): ``+p.deleted_at`` scans people in
-# table order instead of through the (deleted_at, name) index; the person-only WHERE of
-# ``flagged`` is then tested before any join, so only flagged people get their company
-# and deals. ``pxc`` (a person's open deals per deal company) is materialised once
-# without looking anyone up; the person's own company is compared per flagged row.
-_RANKED = f"""
-    WITH cd AS (
-        SELECT company_id, sum(amount_minor) AS s FROM deal
-        WHERE status = 'open' AND deleted_at IS NULL AND company_id IS NOT NULL
-        GROUP BY company_id),
-    pxc AS MATERIALIZED (
-        SELECT dp.person_id, d.company_id, sum(d.amount_minor) AS s
-        FROM deal d CROSS JOIN deal_person dp ON dp.deal_id = d.id
-        WHERE +d.status = 'open' AND d.deleted_at IS NULL
-        GROUP BY dp.person_id, d.company_id),
-    base AS (
-        SELECT p.id, p.display_name AS name, c.id AS company_id, c.name AS company_name,
-               p.last_touch_at AS last, p.rhythm_days AS rhythm, p.cadence_days AS set_cadence,
-               p.created_at AS created,
-               coalesce(cd.s, 0) + coalesce((
-                   SELECT sum(x.s) FROM pxc x WHERE x.person_id = p.id
-                     AND (x.company_id IS NULL OR c.id IS NULL
-                          OR x.company_id != c.id)), 0) AS deals_minor,
-               max(coalesce(c.current_value_minor, 0),
-                   coalesce(c.potential_value_minor, 0)) AS account_minor,
-               CASE WHEN p.cadence_days > 0 THEN p.cadence_days
-                    WHEN p.rhythm_days > 0
-                    THEN max({MIN_LEARNED_CADENCE}, min({MAX_LEARNED_CADENCE},
-                                                     round(p.rhythm_days)))
-               END AS cadence,
-               :now - p.last_touch_at AS silence,
-               :factor * p.rhythm_days * {DAY_MS} AS threshold
-        FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
-        LEFT JOIN cd ON cd.company_id = c.id
-        WHERE +p.deleted_at IS NULL {{snooze}}),
-    flagged AS (
-        SELECT *,
-               CASE WHEN threshold > 0 AND last IS NOT NULL AND silence > threshold
-                         AND silence <= max(:dormant, 2 * threshold)
-                    THEN min(3.0, 1.0 * silence / threshold) END AS u_cold,
-               CASE WHEN set_cadence > 0
-                    THEN coalesce(last, created) + set_cadence * {DAY_MS}
-                    WHEN cadence > 0 AND last IS NOT NULL
-                         AND silence <= max(:dormant, 2 * :factor * cadence * {DAY_MS})
-                    THEN last + cadence * {DAY_MS} END AS due_at,
-               1 + log10(1 + max(0, deals_minor + account_minor) / :per_thousand) AS weight
-        FROM base)
-    SELECT id, name, company_id, company_name, last, rhythm, set_cadence, created,
-           deals_minor, account_minor, u_cold, due_at, weight,
-           CASE WHEN due_at <= :now
-                THEN 1 + min(2.0, 1.0 * (:now - due_at) / {DAY_MS} / cadence) END AS u_due
-    FROM flagged WHERE {{where}} ORDER BY {{order}} LIMIT :limit"""
+# ``ranking`` finds the rows to show in SQLite (walking people by their stored value at
+# stake); the entries are then computed here by the domain rules, so what a list says is
+# what ``domain.insight`` says.
 
 
 @dataclass(frozen=True)
-class _Ranked:
+class _Person:
+    rowid: int
     id: str
     name: str
-    company_id: str | None
+    company_id: str | None  # live company
     company_name: str | None
     last: int | None
     rhythm: float | None
     set_cadence: int | None
     created: int
-    deals_minor: int
-    account_minor: int
-    u_cold: float | None
-    due_at: int | None
-    weight: float
-    u_due: float | None
+    stake_minor: int
+    stake_deals_minor: int
 
     @property
     def company(self) -> Ref | None:
         return Ref("company", self.company_id, self.company_name or "") if self.company_id else None
 
+    def value(self, currency: str) -> ValueAtStake:
+        return person_value(self.stake_minor, self.stake_deals_minor, currency)
 
-def _ranked(
-    db: sqlite3.Connection,
-    now: datetime,
-    factor: float,
-    currency: str,
-    *,
-    where: str,
-    order: str,
-    limit: int | None,
-    include_snoozed: bool = False,
-    until: datetime | None = None,
-    ids: list[str] | None = None,
-) -> list[_Ranked]:
-    """``where`` may test ``id IN (SELECT value FROM json_each(:ids))`` with ``ids``."""
-    ensure_log10(db)
-    snooze = "" if include_snoozed else "AND (p.snoozed_until IS NULL OR p.snoozed_until <= :now)"
-    sql = _RANKED.format(snooze=snooze, where=where, order=order)
-    params = {
-        "now": to_millis(now),
-        "until": to_millis(until or now),
-        "factor": factor,
-        "dormant": days_ms(DORMANT_MIN_DAYS),
-        "per_thousand": 1000 * 10 ** minor_digits(currency),
-        "limit": -1 if limit is None else limit,
-        "ids": id_list(ids or ()),
+
+def _people(db: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, _Person]:
+    """The people behind these rowids (as the walk returns them), with their live company."""
+    wanted = sorted(set(rowids))
+    if not wanted:
+        return {}
+    return {
+        row[0]: _Person(*row)
+        for row in db.execute(
+            """SELECT p.rowid, p.id, p.display_name, c.id, c.name, p.last_touch_at,
+                      p.rhythm_days, p.cadence_days, p.created_at, p.stake_minor,
+                      p.stake_deals_minor
+               FROM person p
+               LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
+               WHERE p.rowid IN (SELECT value FROM json_each(?))""",
+            (json.dumps(wanted),),
+        )
     }
-    return [_Ranked(*row) for row in db.execute(sql, params)]
-
-
-def _value_of(row: _Ranked, currency: str) -> ValueAtStake:
-    return ValueAtStake(int(row.deals_minor), int(row.account_minor), currency)
 
 
 def going_cold(
@@ -561,36 +426,35 @@ def going_cold(
     most urgent and valuable first."""
     if entity_type != "person":
         return _companies_going_cold(db, now, factor, currency, limit)
-    rows = _ranked(
+    rowids = ranking.walk(
         db,
-        now,
-        factor,
-        currency,
-        where="u_cold IS NOT NULL",
-        order="u_cold * weight DESC, silence DESC, name",
+        ranking.Params(now, factor, currency),
+        score=ranking.COLD_SCORE,
+        ties="last_touch_at, display_name",  # the longest silence first
+        max_urgency=ranking.MAX_COLD,
         limit=limit,
         include_snoozed=include_snoozed,
     )
     entries = []
-    for row in rows:
-        check = cold_check(moment(row.last), row.rhythm, now, factor)
+    for person in _people(db, rowids).values():
+        check = cold_check(moment(person.last), person.rhythm, now, factor)
         if check is None or check.state is not ColdState.GOING_COLD:
             continue
-        value = _value_of(row, currency)
+        value = person.value(currency)
         entries.append(
             ColdEntry(
                 entity_type="person",
-                id=row.id,
-                name=row.name,
-                company=row.company,
-                last_touch_at=moment(row.last),  # type: ignore[arg-type]
+                id=person.id,
+                name=person.name,
+                company=person.company,
+                last_touch_at=moment(person.last),  # type: ignore[arg-type]
                 check=check,
                 value=value,
                 score=round(cold_urgency(check) * value.weight, 3),
             )
         )
-    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name))
-    return entries
+    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name, e.id))
+    return entries if limit is None else entries[:limit]
 
 
 def _companies_going_cold(
@@ -603,13 +467,13 @@ def _companies_going_cold(
             FROM company c WHERE {_cold_filter("c")}""",
         params,
     ).fetchall()
-    values = ValueIndex(db, currency)
+    values = company_values(db, (r[0] for r in rows), currency)
     entries = []
     for entity_id, name, last, rhythm in rows:
         check = cold_check(moment(last), rhythm, now, factor)
         if check is None or check.state is not ColdState.GOING_COLD:
             continue
-        value = values.company(entity_id)
+        value = values[entity_id]
         entries.append(
             ColdEntry(
                 entity_type="company",
@@ -622,7 +486,7 @@ def _companies_going_cold(
                 score=round(cold_urgency(check) * value.weight, 3),
             )
         )
-    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name))
+    entries.sort(key=lambda e: (-e.score, -e.check.silence_days, e.name, e.id))
     return entries if limit is None else entries[:limit]
 
 
@@ -662,41 +526,45 @@ def due(
     include_snoozed: bool = False,
 ) -> list[DueEntry]:
     """People whose keep-in-touch cadence is due by now + ``horizon_days`` (overdue
-    first). A learned cadence stops asking once the relationship has gone dormant."""
+    first). A learned cadence stops asking once the relationship has gone dormant.
+    Ordered by the moment it fell due, so it reads every person (through the index that
+    holds the columns it needs)."""
     until = now + timedelta(days=horizon_days)
-    rows = _ranked(
-        db,
-        now,
-        factor,
-        currency,
-        where="due_at <= :until",
-        order="due_at, name",
-        limit=limit,
-        include_snoozed=include_snoozed,
-        until=until,
-    )
+    params = ranking.Params(now, factor, currency)
+    awake = "" if include_snoozed else "AND (snoozed_until IS NULL OR snoozed_until <= :now)"
+    rowids = [
+        row[0]
+        for row in db.execute(
+            f"""SELECT rowid, {ranking.DUE_AT} AS due_at FROM person INDEXED BY ix_person_stake
+                WHERE deleted_at IS NULL {awake} AND due_at <= :until
+                ORDER BY due_at, display_name, rowid LIMIT :wanted""",
+            params.sql(
+                until=to_millis(until), wanted=-1 if limit is None else limit + ranking.SLACK
+            ),
+        )
+    ]
     entries = []
-    for row in rows:
-        entry = _due_entry(row, now, factor, currency)
-        if entry is not None:
+    for person in _people(db, rowids).values():
+        entry = _due_entry(person, now, factor, currency)
+        if entry is not None and entry.check.due_at <= until:
             entries.append(entry)
-    entries.sort(key=lambda e: (-e.check.overdue_days, e.name))
-    return entries
+    entries.sort(key=lambda e: (-e.check.overdue_days, e.name, e.id))
+    return entries if limit is None else entries[:limit]
 
 
-def _due_entry(row: _Ranked, now: datetime, factor: float, currency: str) -> DueEntry | None:
-    cadence = effective_cadence(row.set_cadence, row.rhythm)
+def _due_entry(person: _Person, now: datetime, factor: float, currency: str) -> DueEntry | None:
+    cadence = effective_cadence(person.set_cadence, person.rhythm)
     if cadence is None:
         return None
-    check = due_check(moment(row.last), cadence, now, created_at=moment(row.created))
+    check = due_check(moment(person.last), cadence, now, created_at=moment(person.created))
     if is_dormant_for_learned(check, factor):
         return None
-    value = _value_of(row, currency)
+    value = person.value(currency)
     return DueEntry(
-        id=row.id,
-        name=row.name,
-        company=row.company,
-        last_touch_at=moment(row.last),
+        id=person.id,
+        name=person.name,
+        company=person.company,
+        last_touch_at=moment(person.last),
         check=check,
         value=value,
         score=round(check.urgency * value.weight, 3),
@@ -751,6 +619,7 @@ class _Candidate:
     company: Ref | None
     last_touch_at: datetime | None
     reasons: list[Reason]
+    value: ValueAtStake
     deal: Ref | None = None
 
 
@@ -762,6 +631,7 @@ class StuckDealRow:
     check: StuckDeal
     amount_minor: int | None
     currency: str
+    contact_id: str | None = None  # the live person on it touched last
 
     @property
     def reason(self) -> str:
@@ -773,17 +643,12 @@ class StuckDealRow:
 
 def stuck_deals(db: sqlite3.Connection, now: datetime) -> list[StuckDealRow]:
     """Open deals sitting in their stage longer than the stage's ``stale_after_days``."""
-    rows = db.execute(
-        f"""SELECT d.id, d.title, c.id, c.name, s.name, d.stage_entered_at,
-                   s.stale_after_days, d.amount_minor, d.currency
-            FROM deal d JOIN stage s ON s.id = d.stage_id
-            LEFT JOIN company c ON c.id = d.company_id AND c.deleted_at IS NULL
-            WHERE d.status = 'open' AND d.deleted_at IS NULL AND s.stale_after_days > 0
-              AND d.stage_entered_at < :now - s.stale_after_days * {DAY_MS}""",
-        {"now": to_millis(now)},
-    ).fetchall()
+    return _stuck(ranking.stuck_rows(db, now), now)
+
+
+def _stuck(rows: list[tuple[Any, ...]], now: datetime) -> list[StuckDealRow]:
     result = []
-    for deal_id, title, company_id, company_name, stage, entered, stale, amount, cur in rows:
+    for deal_id, title, company_id, company_name, stage, entered, stale, amount, cur, who in rows:
         check = stuck_check(moment(entered), stale, now)
         if check is None or not check.is_stuck:
             continue
@@ -795,29 +660,11 @@ def stuck_deals(db: sqlite3.Connection, now: datetime) -> list[StuckDealRow]:
                 check,
                 amount,
                 cur,
+                who,
             )
         )
     result.sort(key=lambda r: -r.check.urgency)
     return result
-
-
-def _deal_contacts(db: sqlite3.Connection, deal_ids: list[str]) -> dict[str, tuple[str, str]]:
-    """For each deal, the live person on it we touched last (id, name)."""
-    wanted = set(deal_ids)
-    best: dict[str, tuple[str, str, int]] = {}
-    if not wanted:
-        return {}
-    for deal_id, person_id, name, last in db.execute(
-        """SELECT dp.deal_id, p.id, p.display_name, coalesce(p.last_touch_at, 0)
-           FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
-           JOIN person p ON p.id = dp.person_id
-           WHERE d.id IN (SELECT value FROM json_each(?))
-             AND +d.status = 'open' AND d.deleted_at IS NULL AND +p.deleted_at IS NULL""",
-        (id_list(wanted),),
-    ):
-        if deal_id in wanted and (deal_id not in best or last > best[deal_id][2]):
-            best[deal_id] = (person_id, name, last)
-    return {deal_id: (pid, name) for deal_id, (pid, name, _) in best.items()}
 
 
 def planned_meetings(
@@ -851,59 +698,90 @@ def next_contacts(
     stage, each entry with its reasons, weighted by the value at stake. Snoozed people
     and people with a meeting already planned in the next two weeks are left out.
 
-    SQLite ranks people by (due urgency + going-cold urgency) × value weight; people
-    behind a stuck deal get their stuck urgency added in Python and compete with the
-    ranked rows, so the top of the list is exact without scoring every person here."""
-    stuck = stuck_deals(db, now)
-    contacts = _deal_contacts(db, [s.deal.id for s in stuck])
-    snoozed = _snoozed(db, now, [pid for pid, _ in contacts.values()])
+    A stuck deal is listed under its contact (the live person on it touched last), else
+    under its company, else as itself. The best people by their stuck deals (with their
+    due and going-cold urgencies) and the companies and deals with stuck deals nobody
+    can take compete with the people ``ranking.walk`` finds by due + going cold; the
+    entries are computed for those few and the best ``limit`` kept."""
+    with read_transaction(db):
+        return _next_contacts(db, now, factor, currency, limit)
+
+
+def _next_contacts(
+    db: sqlite3.Connection, now: datetime, factor: float, currency: str, limit: int | None
+) -> list[NextContact]:
+    params = ranking.Params(now, factor, currency)
     planned = planned_meetings(db, now)
-    stuck_people = {pid for pid, _ in contacts.values() if pid not in snoozed}
-    score_sql = "(coalesce(u_due, 0) + coalesce(u_cold, 0)) * weight"
-    wanted = None if limit is None else limit + len(planned) + len(stuck_people)
-    rows = _ranked(
+    planned_rowids = {
+        row[0]
+        for row in db.execute(
+            "SELECT rowid FROM person WHERE id IN (SELECT value FROM json_each(?))",
+            (id_list(planned),),
+        )
+    }
+    wanted = None if limit is None else limit + len(planned_rowids)
+    stuck_people, orphans = ranking.stuck_contacts(db, params, wanted)
+
+    # Stuck deals nobody on them can take: under their company, else as themselves.
+    by_company: dict[str, float] = {}
+    alone: dict[str, float] = {}
+    for orphan in orphans:
+        if orphan.company_id:
+            by_company[orphan.company_id] = by_company.get(orphan.company_id, 0.0)
+            by_company[orphan.company_id] += orphan.urgency
+        else:
+            alone[orphan.deal_id] = orphan.urgency
+    values = company_values(db, by_company, currency)
+    others: dict[object, float] = {
+        ("company", c): u * values[c].weight for c, u in by_company.items() if c not in planned
+    }
+    others.update({("deal", d): u for d, u in alone.items()})
+    if limit is not None:
+        kept = sorted(others, key=lambda key: -others[key])[: limit + ranking.SLACK]
+        others = {key: others[key] for key in kept}
+
+    known = dict(others)
+    known.update({s.rowid: s.score for s in stuck_people if s.rowid not in planned_rowids})
+    rowids = ranking.walk(
         db,
-        now,
-        factor,
-        currency,
-        where="(u_cold IS NOT NULL OR due_at <= :now)",
-        order=f"{score_sql} DESC, name",
-        limit=wanted,
+        params,
+        score=ranking.CONTACT_SCORE,
+        ties="display_name",
+        max_urgency=ranking.MAX_DUE_AND_COLD,
+        limit=limit,
+        exclude=planned_rowids,
+        known=known,
     )
-    if stuck_people:
-        # Their due/cold urgencies, wherever they rank.
-        rows += [
-            r
-            for r in _ranked(
-                db,
-                now,
-                factor,
-                currency,
-                where="(u_cold IS NOT NULL OR due_at <= :now) "
-                "AND id IN (SELECT value FROM json_each(:ids))",
-                order="name",
-                limit=None,
-                ids=sorted(stuck_people),
-            )
-            if r.id in stuck_people
-        ]
+    people = _people(db, [*rowids, *(s.rowid for s in stuck_people)])
+    people = {r: p for r, p in people.items() if p.id not in planned}
+    orphan_deals = [
+        o.deal_id
+        for o in orphans
+        if (("company", o.company_id) if o.company_id else ("deal", o.deal_id)) in others
+    ]
+    stuck = _stuck(
+        ranking.stuck_rows(db, now, contacts=[p.id for p in people.values()], deals=orphan_deals),
+        now,
+    )
 
     candidates: dict[str, _Candidate] = {}
-    people_values: dict[str, ValueAtStake] = {}
-    for row in rows:
-        if row.id in candidates:
-            continue
-        found = candidates[row.id] = _Candidate(
-            "person", row.id, row.name, row.company, moment(row.last), []
+    for person in people.values():
+        found = candidates[person.id] = _Candidate(
+            "person",
+            person.id,
+            person.name,
+            person.company,
+            moment(person.last),
+            [],
+            person.value(currency),
         )
-        people_values[row.id] = _value_of(row, currency)
-        entry = _due_entry(row, now, factor, currency) if row.u_due is not None else None
+        entry = _due_entry(person, now, factor, currency)
         if entry is not None and entry.check.is_due:
             found.reasons.append(
                 Reason("due", entry.check.reason, entry.check.urgency, entry.check.explain())
             )
-        check = cold_check(moment(row.last), row.rhythm, now, factor)
-        if row.u_cold is not None and check and check.state is ColdState.GOING_COLD:
+        check = cold_check(moment(person.last), person.rhythm, now, factor)
+        if check and check.state is ColdState.GOING_COLD:
             found.reasons.append(
                 Reason(
                     "going_cold",
@@ -912,13 +790,7 @@ def next_contacts(
                     check.explain(),
                 )
             )
-
-    def candidate(kind: str, cid: str, name: str, company: Ref | None) -> _Candidate:
-        found = candidates.get(cid)
-        if found is None:
-            found = candidates[cid] = _Candidate(kind, cid, name, company, None, [])
-        return found
-
+    nobody = ValueAtStake(0, 0, currency)
     for stuck_row in stuck:
         reason = Reason(
             "stuck_deal",
@@ -926,36 +798,31 @@ def next_contacts(
             stuck_row.check.urgency,
             f"{stuck_row.reason}. {stuck_row.check.explain()}",
         )
-        contact = contacts.get(stuck_row.deal.id)
-        if contact and contact[0] not in snoozed:
-            found = candidate("person", contact[0], contact[1], stuck_row.company)
+        target = candidates.get(stuck_row.contact_id or "")
+        if target is not None:
+            if not target.reasons and target.company is None:
+                target.company = stuck_row.company  # here through the deal only
         elif stuck_row.company:
-            found = candidate("company", stuck_row.company.id, stuck_row.company.name, None)
+            company = stuck_row.company
+            target = candidates.get(company.id)
+            if target is None:
+                value = (
+                    values.get(company.id) or company_values(db, [company.id], currency)[company.id]
+                )
+                target = candidates[company.id] = _Candidate(
+                    "company", company.id, company.name, None, None, [], value
+                )
         else:
-            found = candidate("deal", stuck_row.deal.id, stuck_row.deal.name, None)
-        found.reasons.append(reason)
-        found.deal = found.deal or stuck_row.deal
+            target = candidates[stuck_row.deal.id] = _Candidate(
+                "deal", stuck_row.deal.id, stuck_row.deal.name, None, None, [], nobody
+            )
+        target.reasons.append(reason)
+        target.deal = target.deal or stuck_row.deal
 
-    values = ValueIndex(db, currency)
-    people = [c for c in candidates.values() if c.entity_type == "person"]
-    _fill_people(db, [c for c in people if c.id not in people_values])
-    values.prefetch(
-        [c.id for c in people if c.id not in people_values],
-        [c.company.id for c in people if c.company and c.id not in people_values]
-        + [c.id for c in candidates.values() if c.entity_type == "company"],
-    )
     result = []
     for c in candidates.values():
         if c.id in planned or not c.reasons:
             continue
-        if c.entity_type == "person":
-            value = people_values.get(c.id) or values.person(
-                c.id, c.company.id if c.company else None
-            )
-        elif c.entity_type == "company":
-            value = values.company(c.id)
-        else:
-            value = ValueAtStake(0, 0, currency)
         urgency = sum(r.urgency for r in c.reasons)
         result.append(
             NextContact(
@@ -966,45 +833,12 @@ def next_contacts(
                 deal=c.deal,
                 last_touch_at=c.last_touch_at,
                 reasons=tuple(sorted(c.reasons, key=lambda r: -r.urgency)),
-                value=value,
-                score=round(urgency * value.weight, 3),
+                value=c.value,
+                score=round(urgency * c.value.weight, 3),
             )
         )
-    result.sort(key=lambda n: (-n.score, n.name))
+    result.sort(key=lambda n: (-n.score, n.name, n.id))
     return result if limit is None else result[:limit]
-
-
-def _snoozed(db: sqlite3.Connection, now: datetime, person_ids: list[str]) -> set[str]:
-    if not person_ids:
-        return set()
-    wanted = set(person_ids)
-    return {
-        row[0]
-        for row in db.execute("SELECT id FROM person WHERE snoozed_until > ?", (to_millis(now),))
-        if row[0] in wanted
-    }
-
-
-def _fill_people(db: sqlite3.Connection, people: list[_Candidate]) -> None:
-    """Company and last touch for people that entered through a stuck deal only."""
-    if not people:
-        return
-    rows = {
-        r[0]: r
-        for r in db.execute(
-            """SELECT p.id, c.id, c.name, p.last_touch_at
-               FROM person p LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
-               WHERE p.id IN (SELECT value FROM json_each(?))""",
-            (id_list(c.id for c in people),),
-        )
-    }
-    for c in people:
-        row = rows.get(c.id)
-        if row is None:
-            continue
-        c.last_touch_at = moment(row[3])
-        if row[1]:
-            c.company = Ref("company", row[1], row[2])
 
 
 # ---------------------------------------------------------------------- keep warm
@@ -1035,15 +869,21 @@ class KeepWarmProposal:
 
 
 def keep_warm_proposals(
-    db: sqlite3.Connection, now: datetime, cadence_days: int, dismissed: set[str]
+    db: sqlite3.Connection,
+    now: datetime,
+    cadence_days: int,
+    dismissed: set[str],
+    limit: int | None = None,
 ) -> list[KeepWarmProposal]:
     """People on deals lost in the last 180 days who have no cadence of their own and no
-    open deal, and whose proposal the rep has not dismissed."""
+    open deal, and whose proposal the rep has not dismissed; the most recent loss first
+    (the first ``limit``: the lost deals are read newest first and no further)."""
     since = to_millis(now) - KEEP_WARM_WINDOW_DAYS * DAY_MS
-    rows = db.execute(
+    cursor = db.execute(
         """SELECT p.id, p.display_name, c.id, c.name, d.id, d.title, d.closed_at,
                   d.lost_reason
-           FROM deal d JOIN deal_person dp ON dp.deal_id = d.id
+           FROM deal d INDEXED BY ix_deal_lost
+           JOIN deal_person dp ON dp.deal_id = d.id
            JOIN person p ON p.id = dp.person_id
            LEFT JOIN company c ON c.id = p.company_id AND c.deleted_at IS NULL
            WHERE d.status = 'lost' AND d.deleted_at IS NULL AND d.closed_at >= ?
@@ -1051,23 +891,28 @@ def keep_warm_proposals(
              AND NOT EXISTS (SELECT 1 FROM deal_person dp2 JOIN deal d2 ON d2.id = dp2.deal_id
                              WHERE dp2.person_id = p.id AND +d2.status = 'open'
                                AND d2.deleted_at IS NULL)
-           ORDER BY d.closed_at DESC, p.display_name""",
+           ORDER BY d.closed_at DESC, p.display_name, p.id, d.id""",
         (since,),
-    ).fetchall()
-    proposals = []
+    )
+    proposals: list[KeepWarmProposal] = []
     seen: set[str] = set()
-    for pid, name, company_id, company_name, deal_id, title, closed, reason in rows:
-        if pid in seen or f"{deal_id}:{pid}" in dismissed:
-            continue
-        seen.add(pid)
-        proposals.append(
-            KeepWarmProposal(
-                person=Ref("person", pid, name),
-                company=Ref("company", company_id, company_name) if company_id else None,
-                deal=Ref("deal", deal_id, title),
-                lost_at=moment(closed),  # type: ignore[arg-type]
-                lost_reason=reason,
-                cadence_days=cadence_days,
+    try:
+        for pid, name, company_id, company_name, deal_id, title, closed, reason in cursor:
+            if limit is not None and len(proposals) >= limit:
+                break
+            if pid in seen or f"{deal_id}:{pid}" in dismissed:
+                continue
+            seen.add(pid)
+            proposals.append(
+                KeepWarmProposal(
+                    person=Ref("person", pid, name),
+                    company=Ref("company", company_id, company_name) if company_id else None,
+                    deal=Ref("deal", deal_id, title),
+                    lost_at=moment(closed),  # type: ignore[arg-type]
+                    lost_reason=reason,
+                    cadence_days=cadence_days,
+                )
             )
-        )
+    finally:
+        cursor.close()
     return proposals
