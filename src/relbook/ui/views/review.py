@@ -558,9 +558,16 @@ class SidebarCount:
     def refresh(self) -> None:
         if not isValid(self.owner) or self.ctx.window is None or self.ctx.runner.closed:
             return  # the book closed before the first count
-        review = self.ctx.services
+        services = self.ctx.services
+
+        # Through My Day's service (sqlite3 only), reached on the worker: the review
+        # service imports SQLAlchemy (~1 s), which at start-up held the interpreter while
+        # My Day was being painted.
+        def pending() -> int:
+            return services.myday.review_count()
+
         self.ctx.read(
-            lambda: review.review.counts().pending,
+            pending,
             self._show,
             owner=self.owner,
             key=f"review-count-{id(self)}",
