@@ -65,6 +65,20 @@ _WHEREABOUTS = re.compile(
 _SENTENCE = re.compile(r"[^.!?]+[.!?]?")
 
 
+# Every match of _PROMISE contains one of these (lower-case, as written in it): a line
+# of plain ASCII without any cannot hold a promise. Other lines take the regex.
+_PROMISE_WORDS = ("'ll", "will", "shall", "going to", "promised", "owe", "need to send",
+                  "have to send", "get back to", "follow up with", "ich werde", "wir werden",
+                  "melde mich", "schicke")  # fmt: skip
+
+
+def _may_promise(line: str) -> bool:
+    if not line.isascii():
+        return True
+    low = line.lower()
+    return any(word in low for word in _PROMISE_WORDS)
+
+
 def _is_promise(sentence: str) -> bool:
     return bool(_PROMISE.search(_WHEREABOUTS.sub(" ", sentence)))
 
@@ -110,6 +124,12 @@ def open_points(text: str, *, questions: bool = True) -> list[OpenPoint]:
         prefixed = _TODO_PREFIX.match(line)
         if prefixed:
             add(PointKind.TODO, prefixed.group(1))
+            continue
+        # Most lines hold neither: test the line once before cutting it into sentences
+        # (neither pattern spans a sentence end, so a line without a match has none).
+        if not (questions and "?" in line) and not (
+            _may_promise(line) and _PROMISE.search(_WHEREABOUTS.sub(" ", line))
+        ):
             continue
         for match in _SENTENCE.finditer(line):
             sentence = match.group(0).strip()

@@ -19,18 +19,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from relbook.domain.insight_segments import Cluster
 from relbook.domain.scoring import Strength
 from relbook.services.base import Service
 from relbook.services.insight import briefing as _briefing
-from relbook.services.insight import feedback as _feedback
-from relbook.services.insight import pipeline as _pipeline
 from relbook.services.insight import relationships as _rel
-from relbook.services.insight import segments as _segments
 from relbook.services.insight.briefing import MeetingBriefing
 from relbook.services.insight.common import book_currency
-from relbook.services.insight.feedback import CompetitorRow, FeedbackThemes
-from relbook.services.insight.pipeline import PipelineAnalytics, PipelineRef
 from relbook.services.insight.relationships import (
     ColdEntry,
     DueEntry,
@@ -39,10 +33,16 @@ from relbook.services.insight.relationships import (
     Relationship,
     StuckDealRow,
 )
-from relbook.services.insight.segments import HeatMap, Segments
 
 if TYPE_CHECKING:
+    from relbook.domain.insight_segments import Cluster
     from relbook.services.insight.actions import FeedbackSelection, Maintained, SavedSegment
+    from relbook.services.insight.feedback import CompetitorRow, FeedbackThemes
+    from relbook.services.insight.pipeline import PipelineAnalytics, PipelineRef
+    from relbook.services.insight.segments import HeatMap, Segments
+
+# Feedback, pipeline and segments are imported when first used: My Day reaches this
+# package at start-up and needs none of them (~40 ms of imports).
 
 __all__ = ["InsightService"]
 
@@ -172,22 +172,30 @@ class InsightService(Service):
 
     # ----------------------------------------------------------------- pipeline
     def pipelines(self) -> list[PipelineRef]:
+        from relbook.services.insight import pipeline as _pipeline
+
         return _pipeline.pipelines(self.db)
 
     def pipeline(self, pipeline_id: str | None = None, *, months: int = 12) -> PipelineAnalytics:
         """Amount per stage, forecast, stage age, conversion, win/loss (closed deals of the
         last ``months`` months)."""
+        from relbook.services.insight import pipeline as _pipeline
+
         if not _pipeline.pipelines(self.db):
             self.services.pipelines.default_pipeline()  # a new book gets its default
         return _pipeline.analytics(self.db, self._now(), self.currency, pipeline_id, months=months)
 
     # ----------------------------------------------------------------- segments
     def segments(self, *, months: int = 12) -> Segments:
+        from relbook.services.insight import segments as _segments
+
         return _segments.segments(self.db, self._now(), months)
 
     def heatmap(
         self, *, months: int = 12, limit: int = 20, company_ids: list[str] | None = None
     ) -> HeatMap:
+        from relbook.services.insight import segments as _segments
+
         return _segments.heatmap(self.db, self._now(), months, limit, company_ids)
 
     def save_segment(self, name: str, company_ids: list[str]) -> SavedSegment:
@@ -197,6 +205,8 @@ class InsightService(Service):
 
     def save_cluster(self, cluster: Cluster | str, name: str, *, months: int = 12) -> SavedSegment:
         """Save one cluster of the current segments as a target list."""
+        from relbook.domain.insight_segments import Cluster
+
         ids = [p.company_id for p in self.segments(months=months).of(Cluster(cluster))]
         return self.save_segment(name, ids)
 
@@ -221,7 +231,11 @@ class InsightService(Service):
 
     # ----------------------------------------------------------------- feedback
     def feedback_themes(self, *, months: int = 12) -> FeedbackThemes:
+        from relbook.services.insight import feedback as _feedback
+
         return _feedback.themes(self.db, self._now(), months)
 
     def competitors(self, *, months: int = 24) -> list[CompetitorRow]:
+        from relbook.services.insight import feedback as _feedback
+
         return _feedback.competitors(self.db, self._now(), months)
