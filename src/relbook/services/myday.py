@@ -136,32 +136,22 @@ class MyDayService(Service):
         overdue: list[FollowUp] = []
         due_today: list[FollowUp] = []
         # Thousands of rows in a neglected book (6,500 in the benchmark's): positional
-        # arguments and one Ref per record, not per task.
-        refs: dict[str, Ref] = {}
-
-        def ref(kind: str, ident: str | None, name: str) -> Ref | None:
-            if not ident:
-                return None
-            found = refs.get(ident)
-            if found is None:
-                found = refs[ident] = Ref(kind, ident, name)
-            return found
-
+        # arguments, one Ref per record and one datetime per moment, not per task.
+        refs: dict[str | None, Ref | None] = {None: None}
+        moments: dict[int, datetime] = {}
         for tid, title, due, all_day, priority, pid, pname, cid, cname, did, dtitle in rows:
+            if pid not in refs:
+                refs[pid] = Ref("person", pid, pname)
+            if cid not in refs:
+                refs[cid] = Ref("company", cid, cname)
+            if did not in refs:
+                refs[did] = Ref("deal", did, dtitle)
+            if due not in moments:
+                moments[due] = from_millis(due)
             late = due < start_ms
-            (overdue if late else due_today).append(
-                FollowUp(
-                    tid,
-                    title,
-                    from_millis(due),
-                    bool(all_day),
-                    priority,
-                    late,
-                    ref("person", pid, pname),
-                    ref("company", cid, cname),
-                    ref("deal", did, dtitle),
-                )
-            )
+            item = FollowUp(tid, title, moments[due], bool(all_day), priority, late,
+                            refs[pid], refs[cid], refs[did])  # fmt: skip
+            (overdue if late else due_today).append(item)
         return overdue, due_today
 
     def review_count(self) -> int:
