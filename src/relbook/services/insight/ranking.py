@@ -137,7 +137,7 @@ def walk(
             if value is not None and rowid not in exclude:
                 best[rowid] = max(value, best.get(rowid, value))
         found = sorted(best.values(), reverse=True)
-        if len(first) == FIRST_READ and len(found) >= limit:
+        if len(first) == FIRST_READ and 0 < limit <= len(found):
             # Entries are ranked by their score rounded to 3 decimals: anyone within
             # half a thousandth below the k-th best can still tie with it.
             floor = round(found[limit - 1], 3) - 0.0006
