@@ -232,6 +232,8 @@ def _decode_bytes(raw: bytes, charset: str | None) -> str:
 def _header_text(value: object) -> str:
     """A header decoded for people: RFC 2047 words decoded, folding removed."""
     raw = _raw_str(value)
+    if "=?" not in raw:  # no encoded words (most names and subjects): nothing to decode
+        return _WS.sub(" ", raw).strip()
     try:
         parts = decode_header(raw)
     except Exception:  # malformed encoded words: show the raw text

@@ -218,15 +218,20 @@ _NEW_DAYS = f"""
       AND excluded = 0 AND is_touch = 1 AND occurred_at <= :now
     GROUP BY 1, 2"""
 
+# At most ``limit`` of the day's counting links: enough to tell whether any besides the
+# new ones fell on it (a big company has hundreds of links a day).
 _DAY_TOUCHES = """
-    SELECT count(*) FROM interaction_link
-    WHERE entity_id = ? AND occurred_at >= ? AND occurred_at < ? AND occurred_at <= ?
-      AND excluded = 0 AND is_touch = 1"""
+    SELECT count(*) FROM (
+        SELECT 1 FROM interaction_link
+        WHERE entity_id = ? AND occurred_at >= ? AND occurred_at < ? AND occurred_at <= ?
+          AND excluded = 0 AND is_touch = 1
+        LIMIT ?)"""
 
+# The latest counting link at or before a moment: the rhythm's days one seek each.
 _LATEST = """
     SELECT occurred_at FROM interaction_link
     WHERE entity_id = ? AND occurred_at <= ? AND excluded = 0 AND is_touch = 1
-    ORDER BY occurred_at DESC"""
+    ORDER BY occurred_at DESC LIMIT 1"""
 
 
 def _new_links(
@@ -271,7 +276,7 @@ def _add_links(connection: sqlite3.Connection, new: _NewLinks, now_ms: int) -> N
         day
         for day, count in new.days.items()
         if connection.execute(
-            _DAY_TOUCHES, (entity_id, day * DAY_MS, (day + 1) * DAY_MS, now_ms)
+            _DAY_TOUCHES, (entity_id, day * DAY_MS, (day + 1) * DAY_MS, now_ms, count + 1)
         ).fetchone()[0]
         == count
     ]
@@ -305,14 +310,16 @@ def _add_links(connection: sqlite3.Connection, new: _NewLinks, now_ms: int) -> N
         weight(old.weight_30, TAU_SHORT),
         weight(old.weight_180, TAU_LONG),
     )
-    # The rhythm reads the latest distinct days only: an index walk that stops early.
+    # The rhythm reads the latest distinct days only: one index seek per day, from the
+    # start of each day found back to the one before (not every link of a busy day).
     recent: list[int] = []
-    for (at,) in connection.execute(_LATEST, (entity_id, now_ms)):
-        day = at // DAY_MS
-        if not recent or recent[-1] != day:
-            if len(recent) > RECENT_GAPS:
-                break
-            recent.append(day)
+    before = now_ms
+    while len(recent) <= RECENT_GAPS:
+        found = connection.execute(_LATEST, (entity_id, before)).fetchone()
+        if found is None:
+            break
+        recent.append(found[0] // DAY_MS)
+        before = recent[-1] * DAY_MS - 1
     rhythm = typical_gap_days(from_millis(day * DAY_MS) for day in recent)
     _store(connection, table, entity_id, stats, rhythm, now_ms)
 
