@@ -55,8 +55,7 @@ REFRESH_CONTACTS = """
 def drop_triggers(connection: sqlite3.Connection) -> list[str]:
     """Drop the ``trg_rank_*`` triggers; returns their DDL to run again afterwards."""
     rows = connection.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? "
-        "ORDER BY name",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ORDER BY name",
         (TRIGGER_PATTERN,),
     ).fetchall()
     for name, _sql in rows:
