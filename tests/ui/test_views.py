@@ -270,12 +270,24 @@ def test_my_day_inline_done_snooze_and_open(qtbot: Any, window: Any) -> None:
     qtbot.waitUntil(lambda: len(_rows(page)) == expected, timeout=10_000)
     rows = _rows(page)
     first = (list(data.overdue) + list(data.due_today))[0]
+    briefings = _briefings(page)
 
     qtbot.mouseClick(rows[0].findChild(QPushButton, "doneButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: services.tasks.get(first.task_id).done_at is not None, timeout=10_000)
     qtbot.waitUntil(
         lambda: page.data is not data and first.task_id not in _follow_up_ids(page), timeout=10_000
     )
+    qtbot.waitUntil(page.is_loaded)
+    # Only what the task was on is made again: meetings whose briefing did not mention it
+    # keep their cards (a sync landing mail must not rebuild the whole page).
+    unchanged = [
+        m
+        for m, w in zip(data.meetings_today, briefings, strict=True)
+        if all(t.title != first.title for t in m.tasks)
+    ]
+    assert unchanged
+    kept = _briefings(page)
+    assert all(briefings[data.meetings_today.index(m)] in kept for m in unchanged)
     _ctrl(qtbot, window, Qt.Key.Key_Z)
     qtbot.waitUntil(lambda: services.tasks.get(first.task_id).done_at is None, timeout=10_000)
     qtbot.waitUntil(lambda: first.task_id in _follow_up_ids(page), timeout=10_000)
@@ -308,6 +320,14 @@ def _rows(page: Any) -> list[Any]:
     from relbook.ui.qt import QWidget
 
     return [w for w in page.findChildren(QWidget, "followUp") if w.isVisible()]
+
+
+def _briefings(page: Any) -> list[Any]:
+    from relbook.ui.qt import QWidget
+
+    return [w for w in page.findChildren(QWidget, "briefing") if w.isVisible()][
+        : len(page.data.meetings_today)
+    ]
 
 
 def _follow_up_ids(page: Any) -> list[str]:

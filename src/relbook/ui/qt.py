@@ -67,6 +67,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -126,6 +127,7 @@ __all__ = [
     "QAbstractTableModel",
     "QAction",
     "QApplication",
+    "QBoxLayout",
     "QBrush",
     "QButtonGroup",
     "QByteArray",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from relbook.ui.context import Refresher
 from relbook.ui.fmt import ago, day_label, local, money, plural, time_of_day, when
+from relbook.ui.keyed import KeyedColumn, Wanted
 from relbook.ui.pages import Command, Page
 from relbook.ui.qt import (
     QFrame,
@@ -29,7 +30,6 @@ from relbook.ui.widgets import (
     EmptyState,
     avatar,
     button,
-    clear_layout,
     label,
     tool,
 )
@@ -96,6 +96,8 @@ class MyDayPage(Page):
         columns.addWidget(right_box, 2)
         page.addLayout(columns)
         page.addStretch(1)
+        self._left = KeyedColumn(self.left, self)
+        self._right = KeyedColumn(self.right, self)
         self.greeting.setText("My Day")
         Refresher(
             ctx,
@@ -130,13 +132,12 @@ class MyDayPage(Page):
             self.load()
 
     def is_loaded(self) -> bool:
-        return self._loaded
+        return self._loaded and not (self._left.busy() or self._right.busy())
 
     # ---------------------------------------------------------------- render
     def _show(self, data: MyDay) -> None:
+        first = self.data is None
         self.data = data
-        clear_layout(self.left)
-        clear_layout(self.right)
         hour = local(data.generated_at).hour
         part = "morning" if hour < 12 else ("afternoon" if hour < 18 else "evening")
         self.greeting.setText(f"Good {part}")
@@ -152,37 +153,52 @@ class MyDayPage(Page):
             facts.append(f"{len(data.going_cold)} going cold")
         self.summary.setText(" · ".join(facts))
 
-        for day, meetings in (
-            (data.today, data.meetings_today),
-            (data.today + timedelta(days=1), data.meetings_tomorrow),
+        # Each card is kept while its data (and the day its relative dates count from)
+        # stays the same: a sync landing mail rebuilds only the cards it changed.
+        left: list[Wanted] = []
+        for name, day, meetings in (
+            ("today", data.today, data.meetings_today),
+            ("tomorrow", data.today + timedelta(days=1), data.meetings_tomorrow),
         ):
-            heading = label(
-                f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}", "h2"
-            )
-            self.left.addWidget(heading)
+            heading = f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}"
+            left.append(Wanted(f"heading-{name}", heading, lambda h=heading: label(h, "h2")))
             if not meetings:
-                card = Card()
-                card.body.addWidget(
-                    EmptyState(
-                        "meeting",
-                        "No meetings",
-                        "A calm day: a good moment for the people going cold.",
+                left.append(Wanted(f"empty-{name}", None, self._no_meetings))
+            for meeting in meetings:
+                left.append(
+                    Wanted(
+                        f"meeting-{name}-{meeting.interaction_id}-{meeting.starts_at}",
+                        (data.today, meeting),
+                        lambda m=meeting: self._briefing(m),
                     )
                 )
-                self.left.addWidget(card)
-            for meeting in meetings:
-                self.left.addWidget(self._briefing(meeting))
-        self.left.addStretch(1)
-
-        self.right.addWidget(self._follow_ups(data))
-        self.right.addWidget(self._going_cold(data))
-        self.right.addWidget(self._review(data))
+        right = [
+            Wanted(
+                "follow-ups",
+                (data.today, data.overdue, data.due_today),
+                lambda: self._follow_ups(data),
+            ),
+            Wanted("going-cold", (data.today, data.going_cold), lambda: self._going_cold(data)),
+            Wanted("review", data.review_count, lambda: self._review(data)),
+        ]
         if data.next_contacts:
-            self.right.addWidget(self._next_contacts(data))
+            right.append(Wanted("next", data.next_contacts, lambda: self._next_contacts(data)))
         if data.keep_warm:
-            self.right.addWidget(self._keep_warm(data))
-        self.right.addStretch(1)
+            right.append(Wanted("keep-warm", data.keep_warm, lambda: self._keep_warm(data)))
+        self._left.show(left, at_once=first)
+        self._right.show(right, at_once=first)
         self._loaded = True
+
+    def _no_meetings(self) -> QWidget:
+        card = Card()
+        card.body.addWidget(
+            EmptyState(
+                "meeting",
+                "No meetings",
+                "A calm day: a good moment for the people going cold.",
+            )
+        )
+        return card
 
     def _briefing(self, m: MeetingBriefing) -> QWidget:
         card = Card()

@@ -1,0 +1,87 @@
+"""A column of cards keyed by the data they show: a refresh rebuilds only what changed.
+
+My Day is rebuilt each time mail lands (a sync lands some every few seconds). Making its
+thousand labels again each time froze the window for 150–230 ms on a big book (benchmark,
+issue 7). A ``KeyedColumn`` keeps each card with the data it was made from and, on a
+refresh, keeps a card whose data is equal, makes the changed ones a few at a time — a
+slice of the event loop each (``SLICE_S``), the old card showing until its new one is
+placed — and drops the cards no longer wanted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from relbook.ui.qt import QBoxLayout, QTimer, QWidget
+
+# How long one turn of the event loop may spend making cards (the rest waits for the next).
+SLICE_S = 0.012
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One card of the column: its key (unique in the column), the data it shows (compared
+    with ``==``) and how to make it."""
+
+    key: str
+    data: object
+    build: Callable[[], QWidget]
+
+
+class KeyedColumn:
+    def __init__(self, layout: QBoxLayout, owner: QWidget) -> None:
+        self._layout = layout
+        self._owner = owner
+        self._shown: dict[str, tuple[object, QWidget]] = {}
+        self._generation = 0
+        layout.addStretch(1)  # stays last: cards are inserted before it
+        self.made = 0  # cards made since the column was created (tests read it)
+
+    def show(self, wanted: Sequence[Wanted], *, at_once: bool = False) -> None:
+        """Make the column show ``wanted`` in order; ``at_once`` makes every card now
+        (the first paint), otherwise changed cards are made a slice at a time."""
+        self._generation += 1
+        self._step(self._generation, list(wanted), 0, at_once)
+
+    def busy(self) -> bool:
+        """Cards are still being made for the last ``show``."""
+        return self._pending
+
+    _pending = False
+
+    def _step(self, generation: int, wanted: list[Wanted], start: int, at_once: bool) -> None:
+        if generation != self._generation:
+            return  # a newer show took over
+        started = time.perf_counter()
+        self._pending = True
+        for index in range(start, len(wanted)):
+            item = wanted[index]
+            shown = self._shown.get(item.key)
+            if shown is not None and shown[0] == item.data:
+                widget = shown[1]
+            else:
+                if not at_once and index > start and time.perf_counter() - started > SLICE_S:
+                    QTimer.singleShot(
+                        0, self._owner, lambda at=index: self._step(generation, wanted, at, at_once)
+                    )
+                    return
+                widget = item.build()
+                self.made += 1
+                if shown is not None:
+                    self._drop(shown[1])
+                self._shown[item.key] = (item.data, widget)
+            if self._layout.indexOf(widget) != index:
+                if self._layout.indexOf(widget) >= 0:
+                    self._layout.removeWidget(widget)
+                self._layout.insertWidget(index, widget)
+        keep = {item.key for item in wanted}
+        for key in [k for k in self._shown if k not in keep]:
+            self._drop(self._shown.pop(key)[1])
+        self._pending = False
+
+    def _drop(self, widget: QWidget) -> None:
+        self._layout.removeWidget(widget)
+        widget.hide()
+        widget.deleteLater()

@@ -1,0 +1,80 @@
+"""A keyed column keeps the cards whose data did not change and makes the rest a slice
+of the event loop at a time (My Day during a sync: issue 7's UI stall)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def column(qtbot: Any) -> Any:
+    from relbook.ui.keyed import KeyedColumn
+    from relbook.ui.qt import QVBoxLayout, QWidget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    layout = QVBoxLayout(holder)
+    holder.show()
+    return KeyedColumn(layout, holder), layout
+
+
+def _texts(layout: Any) -> list[str]:
+    widgets = [layout.itemAt(i).widget() for i in range(layout.count())]
+    return [w.text() for w in widgets if w is not None]
+
+
+def _wanted(items: list[tuple[str, str]]) -> list[Any]:
+    from relbook.ui.keyed import Wanted
+    from relbook.ui.qt import QLabel
+
+    return [Wanted(key, text, lambda t=text: QLabel(t)) for key, text in items]
+
+
+def test_unchanged_cards_are_kept_and_changed_ones_replaced_in_place(
+    qtbot: Any, column: Any
+) -> None:
+    keyed, layout = column
+    keyed.show(_wanted([("a", "A1"), ("b", "B1"), ("c", "C1")]), at_once=True)
+    assert _texts(layout) == ["A1", "B1", "C1"]
+    kept = layout.itemAt(0).widget()
+    made = keyed.made
+
+    keyed.show(_wanted([("a", "A1"), ("c", "C2"), ("d", "D1")]))
+    qtbot.waitUntil(lambda: not keyed.busy())
+    assert _texts(layout) == ["A1", "C2", "D1"]
+    assert layout.itemAt(0).widget() is kept
+    assert keyed.made == made + 2  # only C (changed) and D (new) were made
+    assert layout.itemAt(layout.count() - 1).spacerItem() is not None  # the stretch stays last
+
+
+def test_changed_cards_are_made_a_slice_at_a_time(
+    qtbot: Any, column: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relbook.ui import keyed as keyed_module
+
+    keyed, layout = column
+    keyed.show(_wanted([(k, k + "1") for k in "abcd"]), at_once=True)
+    monkeypatch.setattr(keyed_module, "SLICE_S", -1.0)  # every card over budget: one per turn
+
+    keyed.show(_wanted([(k, k + "2") for k in "abcd"]))
+    # One card made now; the rest still show their old data until their turn comes.
+    assert _texts(layout) == ["a2", "b1", "c1", "d1"]
+    assert keyed.busy()
+    qtbot.waitUntil(lambda: not keyed.busy())
+    assert _texts(layout) == ["a2", "b2", "c2", "d2"]
+
+
+def test_a_newer_show_takes_over_an_unfinished_one(
+    qtbot: Any, column: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relbook.ui import keyed as keyed_module
+
+    keyed, layout = column
+    keyed.show(_wanted([(k, k + "1") for k in "abc"]), at_once=True)
+    monkeypatch.setattr(keyed_module, "SLICE_S", -1.0)
+    keyed.show(_wanted([(k, k + "2") for k in "abc"]))
+    keyed.show(_wanted([("c", "c3"), ("a", "a3")]))
+    qtbot.waitUntil(lambda: not keyed.busy())
+    assert _texts(layout) == ["c3", "a3"]
