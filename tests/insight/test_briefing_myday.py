@@ -166,6 +166,26 @@ def test_my_day_gathers_meetings_follow_ups_cold_contacts_and_review_queue(
     assert day.review_count == 1
 
 
+def test_my_day_carries_the_first_follow_ups_and_counts_them_all(
+    services: Services, scene: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relbook.services import myday
+
+    monkeypatch.setattr(myday, "FOLLOW_UPS", 3)
+    for days in range(5, 0, -1):
+        services.tasks.create(TaskDraft(title=f"Late {days}", due_at=scene.ago(days)))
+    services.tasks.create(TaskDraft(title="Today", due_at=scene.now + timedelta(hours=1)))
+    services.tasks.create(TaskDraft(title="Tomorrow", due_at=scene.now + timedelta(days=1)))
+
+    day = services.myday.load(UTC)
+    # The oldest first, as many as My Day carries; the counts are of all of them.
+    assert [f.title for f in day.overdue] == ["Late 5", "Late 4", "Late 3"]
+    assert day.due_today == ()
+    assert (day.overdue_count, day.due_today_count) == (5, 1)
+    overdue, due_today = services.myday.follow_ups(UTC)
+    assert len(overdue) == 5 and [f.title for f in due_today] == ["Today"]
+
+
 def test_my_day_reads_without_sqlalchemy(book_path: object, services: Services) -> None:
     """The start-up path: opening the book and loading My Day import no SQLAlchemy."""
     scene = Scenario(services)

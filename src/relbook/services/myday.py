@@ -7,7 +7,8 @@ One call, ``services.myday.load()``, returns a frozen ``MyDay``:
   in stage; open tasks; recent notes and feedback; open points: promised follow-ups and
   open questions), in start order;
 - ``overdue`` / ``due_today``: open follow-up tasks (snoozed ones hidden until the snooze
-  ends), overdue first;
+  ends), overdue first — the first ``FOLLOW_UPS`` of them together (a neglected book has
+  thousands); ``overdue_count`` / ``due_today_count`` count them all;
 - ``going_cold``: people silent for longer than their own rhythm allows, the most
   urgent and valuable first (``services.insight`` explains the rule);
 - ``next_contacts``: one ranked list of whom to contact and why;
@@ -61,6 +62,8 @@ class MyDay:
     meetings_tomorrow: tuple[MeetingBriefing, ...]
     overdue: tuple[FollowUp, ...]
     due_today: tuple[FollowUp, ...]
+    overdue_count: int
+    due_today_count: int
     going_cold: tuple[ColdEntry, ...]
     next_contacts: tuple[NextContact, ...]
     keep_warm: tuple[KeepWarmProposal, ...]
@@ -80,6 +83,14 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+# Follow-ups My Day carries (it shows a dozen; the Tasks page lists them all).
+FOLLOW_UPS = 25
+
+_OPEN_DUE = """t.done_at IS NULL AND t.due_at IS NOT NULL AND t.due_at < :end
+                 AND t.deleted_at IS NULL
+                 AND (t.snoozed_until IS NULL OR t.snoozed_until <= :now)"""
+
+
 class MyDayService(Service):
     def load(self, tz: tzinfo | None = None, *, limit: int = 10) -> MyDay:
         """Everything My Day shows; ``limit`` caps going cold, next contacts, keep warm.
@@ -89,7 +100,8 @@ class MyDayService(Service):
         today = now.astimezone(zone).date()
         insight = self.services.insight
         with read_transaction(self.db):
-            overdue, due_today = self.follow_ups(zone)
+            overdue, due_today = self.follow_ups(zone, limit=FOLLOW_UPS)
+            overdue_count, due_today_count = self.follow_up_counts(zone)
             return MyDay(
                 generated_at=now,
                 today=today,
@@ -98,6 +110,8 @@ class MyDayService(Service):
                 meetings_tomorrow=tuple(self.meetings(today + timedelta(days=1), zone)),
                 overdue=tuple(overdue),
                 due_today=tuple(due_today),
+                overdue_count=overdue_count,
+                due_today_count=due_today_count,
                 going_cold=tuple(insight.going_cold(limit=limit)),
                 next_contacts=tuple(insight.next_contacts(limit=limit)),
                 keep_warm=tuple(insight.keep_warm_proposals(limit=limit)),
@@ -115,22 +129,27 @@ class MyDayService(Service):
     def briefing(self, interaction_id: str) -> MeetingBriefing:
         return briefing(self.db, interaction_id, self.clock.now())
 
-    def follow_ups(self, tz: tzinfo | None = None) -> tuple[list[FollowUp], list[FollowUp]]:
-        """(overdue, due today): open tasks due before the end of today, not snoozed."""
+    def follow_ups(
+        self, tz: tzinfo | None = None, *, limit: int | None = None
+    ) -> tuple[list[FollowUp], list[FollowUp]]:
+        """(overdue, due today): open tasks due before the end of today, not snoozed; the
+        first ``limit`` of them together (all when None)."""
         zone = tz or local_tz()
         now = self.clock.now()
         start, end = day_bounds(now.astimezone(zone).date(), zone)
+        # The tasks first (the due index, a top-N sort), then what they are about for
+        # those few only.
         rows = self.db.execute(
-            """SELECT t.id, t.title, t.due_at, t.all_day, t.priority, p.id,
+            f"""SELECT t.id, t.title, t.due_at, t.all_day, t.priority, p.id,
                       p.display_name, c.id, c.name, d.id, d.title
-               FROM task t LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL
+               FROM (SELECT t.rowid AS task_rowid FROM task t WHERE {_OPEN_DUE}
+                     ORDER BY t.due_at, t.priority DESC, t.title LIMIT :limit) AS shown
+               JOIN task t ON t.rowid = shown.task_rowid
+               LEFT JOIN person p ON p.id = t.person_id AND p.deleted_at IS NULL
                LEFT JOIN company c ON c.id = t.company_id AND c.deleted_at IS NULL
                LEFT JOIN deal d ON d.id = t.deal_id AND d.deleted_at IS NULL
-               WHERE t.done_at IS NULL AND t.due_at IS NOT NULL AND t.due_at < ?
-                 AND t.deleted_at IS NULL
-                 AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?)
                ORDER BY t.due_at, t.priority DESC, t.title""",
-            (to_millis(end), to_millis(now)),
+            {"end": to_millis(end), "now": to_millis(now), "limit": -1 if limit is None else limit},
         ).fetchall()
         start_ms = to_millis(start)
         overdue: list[FollowUp] = []
@@ -153,6 +172,17 @@ class MyDayService(Service):
                             refs[pid], refs[cid], refs[did])  # fmt: skip
             (overdue if late else due_today).append(item)
         return overdue, due_today
+
+    def follow_up_counts(self, tz: tzinfo | None = None) -> tuple[int, int]:
+        """(overdue, due today): how many ``follow_ups`` lists without a limit."""
+        zone = tz or local_tz()
+        now = self.clock.now()
+        start, end = day_bounds(now.astimezone(zone).date(), zone)
+        overdue, total = self.db.execute(
+            f"SELECT total(t.due_at < :start), count(*) FROM task t WHERE {_OPEN_DUE}",
+            {"start": to_millis(start), "end": to_millis(end), "now": to_millis(now)},
+        ).fetchone()
+        return int(overdue), int(total) - int(overdue)
 
     def review_count(self) -> int:
         """Unknown correspondents waiting in the review queue (sqlite3 only: the sidebar's

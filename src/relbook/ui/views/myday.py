@@ -145,10 +145,10 @@ class MyDayPage(Page):
             f"{data.today:%A} {data.today.day} {data.today:%B}",
             plural(len(data.meetings_today), "meeting") + " today",
         ]
-        if data.overdue:
-            facts.append(f"{len(data.overdue)} overdue")
-        if data.due_today:
-            facts.append(f"{len(data.due_today)} due today")
+        if data.overdue_count:
+            facts.append(f"{data.overdue_count:,} overdue")
+        if data.due_today_count:
+            facts.append(f"{data.due_today_count:,} due today")
         if data.going_cold:
             facts.append(f"{len(data.going_cold)} going cold")
         self.summary.setText(" · ".join(facts))
@@ -175,7 +175,13 @@ class MyDayPage(Page):
         right = [
             Wanted(
                 "follow-ups",
-                (data.today, data.overdue, data.due_today),
+                (
+                    data.today,
+                    data.overdue,
+                    data.due_today,
+                    data.overdue_count,
+                    data.due_today_count,
+                ),
                 lambda: self._follow_ups(data),
             ),
             Wanted("going-cold", (data.today, data.going_cold), lambda: self._going_cold(data)),
@@ -365,15 +371,16 @@ class MyDayPage(Page):
 
     def _follow_ups(self, data: MyDay) -> QWidget:
         items = list(data.overdue) + list(data.due_today)
-        card = Card(f"Follow-ups ({len(items)})", icon_name="tasks")
+        total = data.overdue_count + data.due_today_count
+        card = Card(f"Follow-ups ({total:,})", icon_name="tasks")
         card.setObjectName("followUps")
         if not items:
             card.body.addWidget(label("Nothing due. Ctrl+T adds a follow-up.", "muted"))
         for item in items[:12]:
             card.body.addWidget(self._follow_up_row(item))
-        if len(items) > 12:
+        if total > 12:
             card.body.addWidget(
-                _link(f"All {len(items)} follow-ups…", lambda: self.ctx.show_page("tasks"), "small")
+                _link(f"All {total:,} follow-ups…", lambda: self.ctx.show_page("tasks"), "small")
             )
         return card
 
