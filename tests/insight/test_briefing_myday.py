@@ -166,6 +166,23 @@ def test_my_day_gathers_meetings_follow_ups_cold_contacts_and_review_queue(
     assert day.review_count == 1
 
 
+def test_my_day_can_brief_the_first_meetings_only(services: Services, scene: Scenario) -> None:
+    """The first screen's load: a few briefings, every meeting counted."""
+    ann = scene.person("Ann Buyer", email="ann@acme.example")
+    first = scene.meeting(scene.now + timedelta(hours=1), subject="One", people=[ann])
+    scene.meeting(scene.now + timedelta(hours=2), subject="Two", people=[ann])
+    scene.meeting(scene.now + timedelta(days=1), subject="Tomorrow", people=[ann])
+
+    day = services.myday.load(UTC, briefings=1)
+    assert [m.interaction_id for m in day.meetings_today] == [first]
+    assert day.meetings_tomorrow == ()
+    assert (day.meetings_today_count, day.meetings_tomorrow_count) == (2, 1)
+    assert not day.complete
+    full = services.myday.load(UTC)
+    assert full.complete and [m.subject for m in full.meetings_tomorrow] == ["Tomorrow"]
+    assert full.meetings_today[0] == day.meetings_today[0]  # the page keeps its card
+
+
 def test_my_day_carries_the_first_follow_ups_and_counts_them_all(
     services: Services, scene: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:

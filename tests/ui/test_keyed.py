@@ -36,7 +36,7 @@ def test_unchanged_cards_are_kept_and_changed_ones_replaced_in_place(
     qtbot: Any, column: Any
 ) -> None:
     keyed, layout = column
-    keyed.show(_wanted([("a", "A1"), ("b", "B1"), ("c", "C1")]), at_once=True)
+    keyed.show(_wanted([("a", "A1"), ("b", "B1"), ("c", "C1")]), now=99)
     assert _texts(layout) == ["A1", "B1", "C1"]
     kept = layout.itemAt(0).widget()
     made = keyed.made
@@ -55,7 +55,7 @@ def test_changed_cards_are_made_a_slice_at_a_time(
     from relbook.ui import keyed as keyed_module
 
     keyed, layout = column
-    keyed.show(_wanted([(k, k + "1") for k in "abcd"]), at_once=True)
+    keyed.show(_wanted([(k, k + "1") for k in "abcd"]), now=99)
     monkeypatch.setattr(keyed_module, "SLICE_S", -1.0)  # every card over budget: one per turn
 
     keyed.show(_wanted([(k, k + "2") for k in "abcd"]))
@@ -66,13 +66,26 @@ def test_changed_cards_are_made_a_slice_at_a_time(
     assert _texts(layout) == ["a2", "b2", "c2", "d2"]
 
 
+def test_the_first_cards_asked_for_now_are_made_at_once(
+    qtbot: Any, column: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relbook.ui import keyed as keyed_module
+
+    keyed, layout = column
+    monkeypatch.setattr(keyed_module, "SLICE_S", -1.0)
+    keyed.show(_wanted([(k, k + "1") for k in "abcde"]), now=3)
+    assert _texts(layout) == ["a1", "b1", "c1"]  # the first screen; the rest follows
+    qtbot.waitUntil(lambda: not keyed.busy())
+    assert _texts(layout) == ["a1", "b1", "c1", "d1", "e1"]
+
+
 def test_a_newer_show_takes_over_an_unfinished_one(
     qtbot: Any, column: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from relbook.ui import keyed as keyed_module
 
     keyed, layout = column
-    keyed.show(_wanted([(k, k + "1") for k in "abc"]), at_once=True)
+    keyed.show(_wanted([(k, k + "1") for k in "abc"]), now=99)
     monkeypatch.setattr(keyed_module, "SLICE_S", -1.0)
     keyed.show(_wanted([(k, k + "2") for k in "abc"]))
     keyed.show(_wanted([("c", "c3"), ("a", "a3")]))

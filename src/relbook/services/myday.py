@@ -68,6 +68,26 @@ class MyDay:
     next_contacts: tuple[NextContact, ...]
     keep_warm: tuple[KeepWarmProposal, ...]
     review_count: int
+    # How many meetings each day has; more than its tuple holds when ``load`` was asked
+    # for the first few briefings only (``complete`` is False then).
+    meetings_today_count: int = -1
+    meetings_tomorrow_count: int = -1
+
+    def __post_init__(self) -> None:
+        for name, meetings in (
+            ("meetings_today_count", self.meetings_today),
+            ("meetings_tomorrow_count", self.meetings_tomorrow),
+        ):
+            if getattr(self, name) < 0:
+                object.__setattr__(self, name, len(meetings))
+
+    @property
+    def complete(self) -> bool:
+        """Every meeting has its briefing."""
+        return (
+            len(self.meetings_today) == self.meetings_today_count
+            and len(self.meetings_tomorrow) == self.meetings_tomorrow_count
+        )
 
 
 def local_tz() -> tzinfo:
@@ -92,8 +112,12 @@ _OPEN_DUE = """t.done_at IS NULL AND t.due_at IS NOT NULL AND t.due_at < :end
 
 
 class MyDayService(Service):
-    def load(self, tz: tzinfo | None = None, *, limit: int = 10) -> MyDay:
-        """Everything My Day shows; ``limit`` caps going cold, next contacts, keep warm.
+    def load(
+        self, tz: tzinfo | None = None, *, limit: int = 10, briefings: int | None = None
+    ) -> MyDay:
+        """Everything My Day shows; ``limit`` caps going cold, next contacts, keep warm;
+        ``briefings`` caps the meetings briefed (today's first; None: all) — the first
+        screen needs a few, and a busy day's 35 take 100 ms on a big book.
         One read transaction: the sections agree with each other."""
         zone = tz or local_tz()
         now = self.clock.now()
@@ -102,12 +126,19 @@ class MyDayService(Service):
         with read_transaction(self.db):
             overdue, due_today = self.follow_ups(zone, limit=FOLLOW_UPS)
             overdue_count, due_today_count = self.follow_up_counts(zone)
+            today_ids = self._meeting_ids(today, zone)
+            tomorrow_ids = self._meeting_ids(today + timedelta(days=1), zone)
+            left = len(today_ids) + len(tomorrow_ids) if briefings is None else briefings
+            me = load_me(self.db)
             return MyDay(
                 generated_at=now,
                 today=today,
                 tz=zone,
-                meetings_today=tuple(self.meetings(today, zone)),
-                meetings_tomorrow=tuple(self.meetings(today + timedelta(days=1), zone)),
+                meetings_today=tuple(briefing(self.db, m, now, me=me) for m in today_ids[:left]),
+                meetings_tomorrow=tuple(
+                    briefing(self.db, m, now, me=me)
+                    for m in tomorrow_ids[: max(0, left - len(today_ids))]
+                ),
                 overdue=tuple(overdue),
                 due_today=tuple(due_today),
                 overdue_count=overdue_count,
@@ -116,7 +147,13 @@ class MyDayService(Service):
                 next_contacts=tuple(insight.next_contacts(limit=limit)),
                 keep_warm=tuple(insight.keep_warm_proposals(limit=limit)),
                 review_count=self.review_count(),
+                meetings_today_count=len(today_ids),
+                meetings_tomorrow_count=len(tomorrow_ids),
             )
+
+    def _meeting_ids(self, day: date, tz: tzinfo) -> list[str]:
+        start, end = day_bounds(day, tz)
+        return list(meetings_between(self.db, start, end))
 
     def meetings(self, day: date, tz: tzinfo | None = None) -> list[MeetingBriefing]:
         """The day's meetings (not cancelled), each with its briefing, in start order."""

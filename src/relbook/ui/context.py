@@ -77,6 +77,34 @@ class Refresher(QObject):
         self._timer.start()
 
 
+class _Prefetch:
+    def __init__(self, ctx: UiContext, fn: Callable[[], Any]) -> None:
+        self._state = "pending"
+        self._result: Any = None
+        self._success: Callable[[Any], None] | None = None
+        self._fallback: Callable[[], None] | None = None
+        ctx.read(fn, self._arrived, self._failed, label="prefetch")
+
+    def _arrived(self, result: Any) -> None:
+        self._state, self._result = "done", result
+        if self._success is not None:
+            self._success(result)
+
+    def _failed(self, _error: BaseException) -> bool:
+        self._state = "failed"
+        if self._fallback is not None:
+            self._fallback()
+        return True  # the fallback's own read reports it
+
+    def hand_to(self, success: Callable[[Any], None], fallback: Callable[[], None]) -> None:
+        if self._state == "done":
+            success(self._result)
+        elif self._state == "failed":
+            fallback()
+        else:
+            self._success, self._fallback = success, fallback
+
+
 class UiContext(QObject):
     """The UI's handle on one open book."""
 
@@ -101,6 +129,7 @@ class UiContext(QObject):
         self.undo: UndoStack = UndoStack(self)
         self.window: QWidget | None = None
         self.runner.error_reporter = self.report_error
+        self._prefetched: dict[str, _Prefetch] = {}
 
     # ------------------------------------------------------------- helpers
     def read(
@@ -129,6 +158,23 @@ class UiContext(QObject):
         **kw: Any,
     ) -> int:
         return self.runner.network(fn, success, failure, **kw)
+
+    def prefetch(self, key: str, fn: Callable[[], Any]) -> None:
+        """Start a read before anything asks for it (start-up: My Day's data while the
+        window's shell is built); the first ``take_prefetched(key, …)`` gets it."""
+        self._prefetched[key] = _Prefetch(self, fn)
+
+    def take_prefetched(
+        self, key: str, success: Callable[[Any], None], fallback: Callable[[], None]
+    ) -> bool:
+        """Hand the prefetched result to ``success`` (now, or when it arrives); if the
+        read failed, ``fallback`` runs instead (the caller reads again and reports). False
+        when nothing was prefetched under ``key``."""
+        found = self._prefetched.pop(key, None)
+        if found is None:
+            return False
+        found.hand_to(success, fallback)
+        return True
 
     def open_entity(self, kind: str, entity_id: str) -> None:
         self.open_requested.emit(kind, entity_id)

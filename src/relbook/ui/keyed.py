@@ -39,11 +39,11 @@ class KeyedColumn:
         layout.addStretch(1)  # stays last: cards are inserted before it
         self.made = 0  # cards made since the column was created (tests read it)
 
-    def show(self, wanted: Sequence[Wanted], *, at_once: bool = False) -> None:
-        """Make the column show ``wanted`` in order; ``at_once`` makes every card now
-        (the first paint), otherwise changed cards are made a slice at a time."""
+    def show(self, wanted: Sequence[Wanted], *, now: int = 0) -> None:
+        """Make the column show ``wanted`` in order: the first ``now`` cards at once (what
+        the first paint must show), the other changed ones a slice at a time."""
         self._generation += 1
-        self._step(self._generation, list(wanted), 0, at_once)
+        self._step(self._generation, list(wanted), 0, now)
 
     def busy(self) -> bool:
         """Cards are still being made for the last ``show``."""
@@ -51,7 +51,7 @@ class KeyedColumn:
 
     _pending = False
 
-    def _step(self, generation: int, wanted: list[Wanted], start: int, at_once: bool) -> None:
+    def _step(self, generation: int, wanted: list[Wanted], start: int, now: int) -> None:
         if generation != self._generation:
             return  # a newer show took over
         started = time.perf_counter()
@@ -62,9 +62,9 @@ class KeyedColumn:
             if shown is not None and shown[0] == item.data:
                 widget = shown[1]
             else:
-                if not at_once and index > start and time.perf_counter() - started > SLICE_S:
+                if index >= now and index > start and time.perf_counter() - started > SLICE_S:
                     QTimer.singleShot(
-                        0, self._owner, lambda at=index: self._step(generation, wanted, at, at_once)
+                        0, self._owner, lambda at=index: self._step(generation, wanted, at, now)
                     )
                     return
                 widget = item.build()

@@ -11,6 +11,9 @@ override:
                              shortcuts are bound while the page is shown;
 - ``context_entity()``     — (kind, id) the page is about (quick log pre-fills it);
 - ``is_loaded()``          — its data is on screen (screenshots and tests wait for it);
+- ``first_screen_shown()`` — what the window shows first has its data (the start-up
+                             signal ``MainWindow.ready``); the rest may follow (My Day
+                             makes the cards below the fold after the first paint);
 - ``open_entity(kind, id)``— for the hidden "customer" page.
 """
 
@@ -90,6 +93,9 @@ class Page(QWidget):
 
     def is_loaded(self) -> bool:
         return True
+
+    def first_screen_shown(self) -> bool:
+        return self.is_loaded()
 
 
 PAGES: list[PageSpec] = [

@@ -7,6 +7,10 @@ QtWidgets (and QtSvg for icons) load at start-up; nothing heavier.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from types import ModuleType
+
 from PySide6 import __version__ as PYSIDE_VERSION  # noqa: N812
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -118,6 +122,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from shiboken6 import isValid
+
+
+def _read_sources_once() -> None:
+    """PySide6 asks of every module imported after it whether its source says "PySide6"
+    (for ``from __feature__ import …``) with ``inspect.getsource``: linecache and tokenize
+    over each file, on whatever thread imports — ~15% on top of importing SQLAlchemy,
+    keyring and the services after Qt. The same question, answered from the file's bytes.
+    (The workaround napari and Spyder packagers use; nothing here uses ``__feature__``.)"""
+    feature = sys.modules.get("shibokensupport.feature")
+    upstream = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or upstream is None or getattr(upstream, "relbook", False):
+        return
+
+    def uses_pyside(module: ModuleType) -> bool:
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str) or not path.endswith(".py"):
+            return bool(upstream(module))
+        try:
+            return b"PySide6" in Path(path).read_bytes()
+        except OSError:
+            return bool(upstream(module))
+
+    uses_pyside.relbook = True  # type: ignore[attr-defined]
+    uses_pyside.upstream = upstream  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[attr-defined]
+
+
+_read_sources_once()
 
 __all__ = [
     "PYSIDE_VERSION",

@@ -44,7 +44,12 @@ class ColleagueRelinker(QObject):
             self._again = True  # a newer change: look again when this run ends
             return
         self.running = True
-        self.ctx.read(self.ctx.services.relink.pending, self._found, self._failed, owner=self)
+        services = self.ctx.services
+
+        def pending() -> Any:
+            return services.relink.pending()  # the service is reached on the worker (imports)
+
+        self.ctx.read(pending, self._found, self._failed, owner=self)
 
     def stop(self) -> None:
         """Stop between chunks (closing the book); the job stays noted."""

@@ -143,12 +143,16 @@ class MainWindow(QMainWindow):
         ctx.page_requested.connect(self.show_page)
         ctx.status_message.connect(lambda text: self.toast.show_message(text, ms=3500))
         ctx.undo.pushed.connect(lambda text: self.toast.show_message(text, "Undo", ctx.undo.undo))
-        self._build_shell()
-        self.setWindowTitle(f"{path.stem} — Relbook")
-        self.root.setCurrentWidget(self.shell)
         last = str(self.qsettings.value("ui/last_page", "myday"))
         if last not in {p.id for p in sidebar_pages()}:
             last = "myday"
+        if last == "myday":  # its data is read while the shell is built
+            from relbook.ui.views.myday import prefetch
+
+            prefetch(ctx)
+        self._build_shell()
+        self.setWindowTitle(f"{path.stem} — Relbook")
+        self.root.setCurrentWidget(self.shell)
         self.show_page(last)
         self.book_opened.emit()
         # After the first page has its data: load the write path (SQLAlchemy) and take the
@@ -165,8 +169,18 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         if ctx is None:
             return
+
+        # The write path and the services first (on a worker), then what uses them: each
+        # reached from here would otherwise be imported on the UI thread.
+        def failed(_error: BaseException) -> None:
+            self._after_warm_up(ctx)  # the runner reports the error; the rest still runs
+
+        ctx.read(ctx.services.warm_up, lambda _r: self._after_warm_up(ctx), failed, label="warm up")
+
+    def _after_warm_up(self, ctx: UiContext) -> None:
+        if ctx is not self.ctx:
+            return  # the book was closed meanwhile
         services = ctx.services
-        ctx.read(services.book.warm_up, lambda _r: None, label="warm up")
         if self.relinker is not None:
             self.relinker.start()  # a colleague relink cut off last time goes on
         if self.auto_backup:
@@ -185,8 +199,12 @@ class MainWindow(QMainWindow):
         # The sync page owns the timer that syncs due accounts in the background.
         if page_spec("sync").available():
             self.page("sync")
-        # The team page owns the one that syncs with the team server (when connected).
-        if page_spec("team").available():
+        # The team page (next turn of the event loop: both at once held the UI ~100 ms)
+        # owns the one that syncs with the team server (when connected).
+        QTimer.singleShot(0, self, self._start_team_page)
+
+    def _start_team_page(self) -> None:
+        if self.ctx is not None and self._background_started and page_spec("team").available():
             start = getattr(self.page("team"), "start_background", None)
             if callable(start):
                 start()
@@ -485,7 +503,7 @@ class MainWindow(QMainWindow):
         def check() -> None:
             if self._ready_sent:
                 return
-            if page.is_loaded():
+            if page.first_screen_shown():
                 self._ready_sent = True
                 self.ready.emit()
             else:

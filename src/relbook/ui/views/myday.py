@@ -23,6 +23,7 @@ from relbook.ui.qt import (
     Qt,
     QVBoxLayout,
     QWidget,
+    isValid,
 )
 from relbook.ui.widgets import (
     Card,
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from relbook.ui.context import UiContext
 
 SNOOZE_COLD_DAYS = 14
+PREFETCH_KEY = "myday"
+# Left-column cards the first paint makes at once: today's heading and first meetings.
+FIRST_SCREEN_CARDS = 4
 POINT_LABELS = {"promise": "Promised", "todo": "To do", "question": "Open question"}
 
 
@@ -58,6 +62,13 @@ def _short(text: str, limit: int) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def prefetch(ctx: UiContext) -> None:
+    """My Day's first screen, read while the window builds its shell (start-up): the
+    first meetings' briefings only; the page reads the rest after its first paint."""
+    services = ctx.services
+    ctx.prefetch(PREFETCH_KEY, lambda: services.myday.load(briefings=FIRST_SCREEN_CARDS - 1))
 
 
 class MyDayPage(Page):
@@ -118,21 +129,38 @@ class MyDayPage(Page):
         self.load()
 
     def load(self) -> None:
+        # Start-up: the window asked for the first screen's data while it built its shell.
+        if self.data is None and self.ctx.take_prefetched(
+            PREFETCH_KEY, self._show_if_alive, self._read
+        ):
+            return
+        self._read()
+
+    def _read(self) -> None:
         services = self.ctx.services
+        briefings = FIRST_SCREEN_CARDS - 1 if self.data is None else None
 
         # The service is reached on the worker: its first use imports the insight
         # package (~0.2 s), which must not hold up the UI thread at start-up.
         def work() -> MyDay:
-            return services.myday.load()
+            return services.myday.load(briefings=briefings)
 
         self.ctx.read(work, self._show, owner=self, key=f"myday-{id(self)}")
+
+    def _show_if_alive(self, data: MyDay) -> None:
+        if isValid(self):
+            self._show(data)
 
     def activated(self) -> None:
         if self._loaded:
             self.load()
 
     def is_loaded(self) -> bool:
-        return self._loaded and not (self._left.busy() or self._right.busy())
+        complete = self.data is not None and self.data.complete
+        return self._loaded and complete and not (self._left.busy() or self._right.busy())
+
+    def first_screen_shown(self) -> bool:
+        return self._loaded
 
     # ---------------------------------------------------------------- render
     def _show(self, data: MyDay) -> None:
@@ -143,7 +171,7 @@ class MyDayPage(Page):
         self.greeting.setText(f"Good {part}")
         facts = [
             f"{data.today:%A} {data.today.day} {data.today:%B}",
-            plural(len(data.meetings_today), "meeting") + " today",
+            plural(data.meetings_today_count, "meeting") + " today",
         ]
         if data.overdue_count:
             facts.append(f"{data.overdue_count:,} overdue")
@@ -156,13 +184,18 @@ class MyDayPage(Page):
         # Each card is kept while its data (and the day its relative dates count from)
         # stays the same: a sync landing mail rebuilds only the cards it changed.
         left: list[Wanted] = []
-        for name, day, meetings in (
-            ("today", data.today, data.meetings_today),
-            ("tomorrow", data.today + timedelta(days=1), data.meetings_tomorrow),
+        for name, day, meetings, count in (
+            ("today", data.today, data.meetings_today, data.meetings_today_count),
+            (
+                "tomorrow",
+                data.today + timedelta(days=1),
+                data.meetings_tomorrow,
+                data.meetings_tomorrow_count,
+            ),
         ):
-            heading = f"{day_label(day, data.today)} — {plural(len(meetings), 'meeting')}"
+            heading = f"{day_label(day, data.today)} — {plural(count, 'meeting')}"
             left.append(Wanted(f"heading-{name}", heading, lambda h=heading: label(h, "h2")))
-            if not meetings:
+            if not count:
                 left.append(Wanted(f"empty-{name}", None, self._no_meetings))
             for meeting in meetings:
                 left.append(
@@ -191,9 +224,13 @@ class MyDayPage(Page):
             right.append(Wanted("next", data.next_contacts, lambda: self._next_contacts(data)))
         if data.keep_warm:
             right.append(Wanted("keep-warm", data.keep_warm, lambda: self._keep_warm(data)))
-        self._left.show(left, at_once=first)
-        self._right.show(right, at_once=first)
+        # The first paint shows the first screen at once (the right column and today's
+        # first meetings); the cards below the fold follow a slice of the event loop each.
+        self._left.show(left, now=FIRST_SCREEN_CARDS if first else 0)
+        self._right.show(right, now=len(right) if first else 0)
         self._loaded = True
+        if not data.complete:
+            self.load()  # the other meetings' briefings
 
     def _no_meetings(self) -> QWidget:
         card = Card()
