@@ -68,6 +68,7 @@ class KeyedColumn:
                     )
                     return
                 widget = item.build()
+                self._prepare(widget)
                 self.made += 1
                 if shown is not None:
                     self._drop(shown[1])
@@ -80,6 +81,23 @@ class KeyedColumn:
         for key in [k for k in self._shown if k not in keep]:
             self._drop(self._shown.pop(key)[1])
         self._pending = False
+
+    def _prepare(self, widget: QWidget) -> None:
+        """Style and lay out a new card before it joins the column, at the column's width:
+        inside this slice, not in one layout pass over every card made since."""
+        widget.ensurePolished()
+        holder = self._layout.parentWidget()
+        width = holder.width() if holder is not None else 0
+        if width > 0:
+            widget.resize(
+                width,
+                widget.heightForWidth(width)
+                if widget.hasHeightForWidth()
+                else widget.sizeHint().height(),
+            )
+        inner = widget.layout()
+        if inner is not None:
+            inner.activate()
 
     def _drop(self, widget: QWidget) -> None:
         self._layout.removeWidget(widget)

@@ -165,9 +165,15 @@ class MainWindow(QMainWindow):
                 Qt.ConnectionType.SingleShotConnection,
             )
 
-    def _after_first_paint(self) -> None:
+    def _after_first_paint(self, waited_ms: int = 0) -> None:
         ctx = self.ctx
         if ctx is None:
+            return
+        page = self.current_page()
+        if page is not None and not page.is_loaded() and waited_ms < 10_000:
+            # The first page is still making its cards (My Day below the fold): imports
+            # on a worker meanwhile would make each of its slices wait for the interpreter.
+            QTimer.singleShot(100, self, lambda: self._after_first_paint(waited_ms + 100))
             return
 
         # The write path and the services first (on a worker), then what uses them: each

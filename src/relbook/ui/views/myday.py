@@ -20,7 +20,9 @@ from relbook.ui.qt import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     isValid,
@@ -79,6 +81,7 @@ class MyDayPage(Page):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
+        self._scroll = scroll
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(scroll)
@@ -103,10 +106,20 @@ class MyDayPage(Page):
         right_box.setLayout(self.right)
         right_box.setMinimumWidth(330)
         right_box.setMaximumWidth(470)
+        # The columns' widths come from the window, not from their cards: a card added
+        # or remade changes only the heights below it, never re-flows every label on the
+        # page (hundreds of moves and resizes per card at a busy day's size).
+        for box in (left_box, right_box):
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         columns.addWidget(left_box, 3)
         columns.addWidget(right_box, 2)
         page.addLayout(columns)
         page.addStretch(1)
+        self._shown_width = 0
+        self._resized = QTimer(self)
+        self._resized.setSingleShot(True)
+        self._resized.setInterval(150)
+        self._resized.timeout.connect(self._reflow)
         self._left = KeyedColumn(self.left, self)
         self._right = KeyedColumn(self.right, self)
         self.greeting.setText("My Day")
@@ -184,6 +197,7 @@ class MyDayPage(Page):
         # Each card is kept while its data (and the day its relative dates count from)
         # stays the same: a sync landing mail rebuilds only the cards it changed.
         left: list[Wanted] = []
+        line_width = self._shown_width = self._line_width()
         for name, day, meetings, count in (
             ("today", data.today, data.meetings_today, data.meetings_today_count),
             (
@@ -201,8 +215,8 @@ class MyDayPage(Page):
                 left.append(
                     Wanted(
                         f"meeting-{name}-{meeting.interaction_id}-{meeting.starts_at}",
-                        (data.today, meeting),
-                        lambda m=meeting: self._briefing(m),
+                        (data.today, meeting, line_width),
+                        lambda m=meeting: self._briefing(m, line_width),
                     )
                 )
         right = [
@@ -243,7 +257,57 @@ class MyDayPage(Page):
         )
         return card
 
-    def _briefing(self, m: MeetingBriefing) -> QWidget:
+    def _line_width(self) -> int:
+        """How wide a briefing line may be: half a meeting card, in steps of 40 px (a
+        resize that changes it remakes the cards)."""
+        width = self._scroll.viewport().width() or self.width()
+        avail = width - 2 * 28 - 18  # page margins, column spacing
+        right = min(470, max(330, avail * 2 // 5))
+        line = (avail - right - 2 * 16 - 18) // 2  # card padding, the card's two columns
+        return max(160, line // 40 * 40)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.data is not None and self._line_width() != self._shown_width:
+            self._resized.start()  # once the resizing stops
+
+    def _reflow(self) -> None:
+        if self.data is not None:
+            self._show(self.data)
+
+    def _sections(self, sections: list[tuple[str, list[str]]], width: int) -> QLabel:
+        """A briefing's sections (a title, a few lines each) as one label, each line cut
+        with … to ``width`` (the lines cut are the tooltip).
+
+        One widget, not one per line, and none word-wrapped: a busy day's thousand labels
+        made every layout pass measure all their text again, and each widget's every
+        event crossed into Python — with a sync working on another thread, each crossing
+        waits its turn for the interpreter (the window froze ~0.5 s per card added)."""
+        from relbook.ui.style import theme
+
+        widget = QLabel()
+        widget.setTextFormat(Qt.TextFormat.RichText)
+        metrics = widget.fontMetrics()
+        muted = theme().muted
+        parts: list[str] = []
+        cut: list[str] = []
+        for title, lines in sections:
+            parts.append(
+                f'<div style="color:{muted}; font-size:8.5pt; font-weight:700;'
+                f' margin-top:4px">{_esc(title)}</div>'
+            )
+            for line in lines:
+                shown = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                if shown != line:
+                    cut.append(line)
+                parts.append(f"<div>{_esc(shown)}</div>")
+        widget.setText("".join(parts))
+        if cut:
+            widget.setToolTip("\n".join(cut))
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        return widget
+
+    def _briefing(self, m: MeetingBriefing, line_width: int = 300) -> QWidget:
         card = Card()
         card.setObjectName("briefing")
         top = QHBoxLayout()
@@ -386,21 +450,8 @@ class MyDayPage(Page):
         if sections:
             grid = QHBoxLayout()
             grid.setSpacing(18)
-            column_a, column_b = QVBoxLayout(), QVBoxLayout()
-            column_a.setSpacing(3)
-            column_b.setSpacing(3)
-            for index, (title, lines) in enumerate(sections):
-                target = column_a if index % 2 == 0 else column_b
-                target.addWidget(label(title, "section"))
-                for line in lines:
-                    text = label(line, wrap=True)
-                    text.setMaximumWidth(520)
-                    target.addWidget(text)
-                target.addSpacing(4)
-            column_a.addStretch(1)
-            column_b.addStretch(1)
-            grid.addLayout(column_a, 1)
-            grid.addLayout(column_b, 1)
+            grid.addWidget(self._sections(sections[0::2], line_width), 1, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(self._sections(sections[1::2], line_width), 1, Qt.AlignmentFlag.AlignTop)
             card.body.addLayout(grid)
         elif not m.attendees:
             card.body.addWidget(label("No attendees known for this meeting.", "muted"))
