@@ -51,3 +51,16 @@ def test_my_day_paints_its_first_screen_then_briefs_the_rest(qtbot: Any, window:
     settle(qtbot, window)
     data = page.data
     assert data.complete and len(data.meetings_today) == data.meetings_today_count > 3
+
+
+def test_start_up_objects_are_kept_out_of_the_collectors_way_while_a_book_is_open(
+    qtbot: Any, window: Any
+) -> None:
+    """A full garbage collection on a sync's thread holds the interpreter (and so the
+    window) for as long as it walks every object: what start-up made is frozen once the
+    first page is done, and thawed when the book closes."""
+    import gc
+
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=20_000)
+    window.close_book()
+    assert gc.get_freeze_count() == 0

@@ -6,6 +6,7 @@ run, or the book could not be opened) the welcome screen shows instead of the pa
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from pathlib import Path
@@ -186,6 +187,10 @@ class MainWindow(QMainWindow):
     def _after_warm_up(self, ctx: UiContext) -> None:
         if ctx is not self.ctx:
             return  # the book was closed meanwhile
+        # What start-up made (modules, classes, the window) lives as long as the app: out
+        # of the collector's sight. A full collection walks every tracked object with the
+        # interpreter held — on a sync's thread that froze the window 50-80 ms at a time.
+        gc.freeze()
         services = ctx.services
         if self.relinker is not None:
             self.relinker.start()  # a colleague relink cut off last time goes on
@@ -223,6 +228,7 @@ class MainWindow(QMainWindow):
     def close_book(self) -> None:
         if self.ctx is None:
             return
+        gc.unfreeze()  # what the book's window made may go now
         self._save_state()
         ctx = self.ctx
         self.ctx = None
