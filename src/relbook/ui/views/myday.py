@@ -102,6 +102,7 @@ class MyDayPage(Page):
         self.right.setSpacing(14)
         left_box = QWidget()
         left_box.setLayout(self.left)
+        self._left_box = left_box
         right_box = QWidget()
         right_box.setLayout(self.right)
         right_box.setMinimumWidth(330)
@@ -118,7 +119,7 @@ class MyDayPage(Page):
         self._shown_width = 0
         self._resized = QTimer(self)
         self._resized.setSingleShot(True)
-        self._resized.setInterval(150)
+        self._resized.setInterval(100)
         self._resized.timeout.connect(self._reflow)
         self._left = KeyedColumn(self.left, self)
         self._right = KeyedColumn(self.right, self)
@@ -170,7 +171,8 @@ class MyDayPage(Page):
 
     def is_loaded(self) -> bool:
         complete = self.data is not None and self.data.complete
-        return self._loaded and complete and not (self._left.busy() or self._right.busy())
+        busy = self._left.busy() or self._right.busy() or self._resized.isActive()
+        return self._loaded and complete and not busy
 
     def first_screen_shown(self) -> bool:
         return self._loaded
@@ -258,13 +260,17 @@ class MyDayPage(Page):
         return card
 
     def _line_width(self) -> int:
-        """How wide a briefing line may be: half a meeting card, in steps of 40 px (a
+        """How wide a briefing line may be: half a meeting card, in steps of 40 px down (a
         resize that changes it remakes the cards)."""
-        width = self._scroll.viewport().width() or self.width()
-        avail = width - 2 * 28 - 18  # page margins, column spacing
-        right = min(470, max(330, avail * 2 // 5))
-        line = (avail - right - 2 * 16 - 18) // 2  # card padding, the card's two columns
-        return max(160, line // 40 * 40)
+        if self.isVisible() and self._left_box.width() > 100:
+            left = self._left_box.width()
+        else:  # not laid out yet (start-up): from the window, as the columns will share it
+            sidebar = 212 if self.window() is not self else 0
+            avail = (self.window().width() - sidebar - 16) - 2 * 28 - 18
+            right = min(470, max(330, avail * 2 // 5))
+            left = avail - right
+        line = (left - 2 * 16 - 18) // 2  # the card's padding, its two columns
+        return max(120, line // 40 * 40)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -287,6 +293,7 @@ class MyDayPage(Page):
 
         widget = QLabel()
         widget.setTextFormat(Qt.TextFormat.RichText)
+        widget.ensurePolished()  # the style sheet's font, which the lines are measured in
         metrics = widget.fontMetrics()
         muted = theme().muted
         parts: list[str] = []

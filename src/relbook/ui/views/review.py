@@ -553,7 +553,7 @@ class SidebarCount:
         self.owner = owner
         self.count: int | None = None
         Refresher(ctx, ("review",), self.refresh, owner)
-        QTimer.singleShot(400, self.refresh)  # after the first paint (the service loads then)
+        QTimer.singleShot(0, self.refresh)  # a count on the worker (sqlite3 only): at once
 
     def refresh(self) -> None:
         if not isValid(self.owner) or self.ctx.window is None or self.ctx.runner.closed:
