@@ -65,9 +65,13 @@ def test_a_sync_stores_inbox_and_sent_and_the_status_says_so(
     dovecot.append("Sent", [make_message(9, sender="rep@example.com", to="anna@customer.example")])
     account_id = add_imap(book, dovecot)
     seen: list[SyncProgress] = []
+    heard: list[str] = []
+    book.changes.subscribe(lambda change: heard.append(change.reason))
 
     outcome = book.sync.run(account_id, progress=seen.append)
     assert outcome.ok and outcome.items_seen == 6 and outcome.items_stored == 6
+    # The views showing mail hear of it once the sync is done (My Day, timelines, lists).
+    assert "mail landed" in heard
     assert len(stored(book)) == 6
     assert {p.scope for p in seen} == {"INBOX", "Sent"}
     assert seen[-1].account_name == "Work mail"
@@ -78,9 +82,11 @@ def test_a_sync_stores_inbox_and_sent_and_the_status_says_so(
     assert (status.items_seen, status.items_stored) == (6, 6)
     assert status.next_sync_at == NOW + timedelta(minutes=15)
 
+    heard.clear()
     again = book.sync.run(account_id)
     assert again.ok and again.items_seen == 0
     assert count_rows(book, "interaction") == 6
+    assert "mail landed" not in heard  # nothing new, nothing to read again
 
 
 def test_the_same_message_in_two_folders_is_stored_once(book: Services, dovecot: Dovecot) -> None:

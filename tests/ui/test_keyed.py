@@ -91,3 +91,40 @@ def test_a_newer_show_takes_over_an_unfinished_one(
     keyed.show(_wanted([("c", "c3"), ("a", "a3")]))
     qtbot.waitUntil(lambda: not keyed.busy())
     assert _texts(layout) == ["c3", "a3"]
+
+
+def test_a_refresher_with_an_interval_reads_at_most_once_per_interval(qtbot: Any) -> None:
+    """A sync lands mail every second; a costly view (My Day) follows at its own pace:
+    the first change at once, the ones after within the interval once, later."""
+    import time
+
+    from relbook.services.changes import Change
+    from relbook.ui.context import Refresher
+    from relbook.ui.qt import QObject, QWidget, Signal
+
+    class Changes(QObject):
+        changed = Signal(object)
+
+    class Runner:
+        closed = False
+
+    class Ctx:
+        changes = Changes()
+        runner = Runner()
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    refreshed: list[float] = []
+    Refresher(Ctx(), ("interaction",), lambda: refreshed.append(time.monotonic()), owner,
+              min_interval_ms=400)  # fmt: skip
+    mail = Change(frozenset({"interaction"}))
+    Ctx.changes.changed.emit(mail)
+    qtbot.waitUntil(lambda: len(refreshed) == 1)
+    for _ in range(5):
+        Ctx.changes.changed.emit(mail)
+    qtbot.wait(100)
+    assert len(refreshed) == 1  # the burst waits for the interval
+    qtbot.waitUntil(lambda: len(refreshed) == 2, timeout=2_000)
+    assert refreshed[1] - refreshed[0] >= 0.39
+    qtbot.wait(500)
+    assert len(refreshed) == 2  # five changes, one refresh

@@ -4,6 +4,8 @@ undo, navigation and error reporting (one object, passed down; no globals)."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,15 +50,25 @@ class ChangeBridge(QObject):
 
 
 class Refresher(QObject):
-    """Coalesces change notifications into one refresh per event-loop turn for a view."""
+    """Coalesces change notifications into one refresh per event-loop turn for a view;
+    with ``min_interval_ms``, at most one refresh per that interval (a sync commits a page
+    of mail every second or so: a view costly to read need not follow each one)."""
 
     def __init__(
-        self, ctx: UiContext, kinds: tuple[str, ...], refresh: Callable[[], None], owner: QWidget
+        self,
+        ctx: UiContext,
+        kinds: tuple[str, ...],
+        refresh: Callable[[], None],
+        owner: QWidget,
+        *,
+        min_interval_ms: int = 0,
     ) -> None:
         super().__init__(owner)
         self._ctx = ctx
         self._kinds = kinds
         self._refresh = refresh
+        self._min_interval = min_interval_ms / 1000
+        self._last = -math.inf
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -66,15 +78,22 @@ class Refresher(QObject):
     @Slot(object)
     def _on_change(self, change: Change) -> None:
         if not self._kinds or change.touches(*self._kinds):
-            self._timer.start()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer.isActive():
+            return  # already coming
+        wait = self._last + self._min_interval - time.monotonic()
+        self._timer.start(math.ceil(wait * 1000) if wait > 0 else 0)
 
     def _fire(self) -> None:
         # A change that arrived as the book was closing: its views are going away.
         if not self._ctx.runner.closed:
+            self._last = time.monotonic()
             self._refresh()
 
     def now(self) -> None:
-        self._timer.start()
+        self._timer.start(0)
 
 
 class _Prefetch:

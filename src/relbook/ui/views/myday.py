@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 SNOOZE_COLD_DAYS = 14
 PREFETCH_KEY = "myday"
+# At most one My Day read per this interval: a sync lands a page of mail every second or
+# so, and My Day reads a hundred milliseconds' worth each time (a quiet change: at once).
+REFRESH_MS = 3000
 # Left-column cards the first paint makes at once: today's heading and first meetings.
 FIRST_SCREEN_CARDS = 4
 POINT_LABELS = {"promise": "Promised", "todo": "To do", "question": "Open question"}
@@ -139,6 +142,7 @@ class MyDayPage(Page):
             ),
             self.load,
             self,
+            min_interval_ms=REFRESH_MS,
         )
         self.load()
 
