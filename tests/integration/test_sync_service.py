@@ -88,6 +88,11 @@ def test_a_sync_stores_inbox_and_sent_and_the_status_says_so(
     assert count_rows(book, "interaction") == 6
     assert "mail landed" not in heard  # nothing new, nothing to read again
 
+    dovecot.expunge("INBOX", [1])  # gone from the server: gone from the views too
+    assert book.sync.run(account_id).ok
+    assert len(stored(book)) == 5
+    assert "mail landed" in heard
+
 
 def test_the_same_message_in_two_folders_is_stored_once(book: Services, dovecot: Dovecot) -> None:
     shared = make_message(1, subject="Proposal", message_id="<proposal@customer.example>")
