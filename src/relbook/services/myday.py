@@ -70,16 +70,8 @@ class MyDay:
     review_count: int
     # How many meetings each day has; more than its tuple holds when ``load`` was asked
     # for the first few briefings only (``complete`` is False then).
-    meetings_today_count: int = -1
-    meetings_tomorrow_count: int = -1
-
-    def __post_init__(self) -> None:
-        for name, meetings in (
-            ("meetings_today_count", self.meetings_today),
-            ("meetings_tomorrow_count", self.meetings_tomorrow),
-        ):
-            if getattr(self, name) < 0:
-                object.__setattr__(self, name, len(meetings))
+    meetings_today_count: int
+    meetings_tomorrow_count: int
 
     @property
     def complete(self) -> bool:
@@ -151,17 +143,15 @@ class MyDayService(Service):
                 meetings_tomorrow_count=len(tomorrow_ids),
             )
 
-    def _meeting_ids(self, day: date, tz: tzinfo) -> list[str]:
-        start, end = day_bounds(day, tz)
+    def _meeting_ids(self, day: date, tz: tzinfo | None) -> list[str]:
+        start, end = day_bounds(day, tz or local_tz())
         return list(meetings_between(self.db, start, end))
 
     def meetings(self, day: date, tz: tzinfo | None = None) -> list[MeetingBriefing]:
         """The day's meetings (not cancelled), each with its briefing, in start order."""
-        start, end = day_bounds(day, tz or local_tz())
         now = self.clock.now()
-        ids = meetings_between(self.db, start, end)
         me = load_me(self.db)
-        return [briefing(self.db, mid, now, me=me) for mid in ids]
+        return [briefing(self.db, m, now, me=me) for m in self._meeting_ids(day, tz)]
 
     def briefing(self, interaction_id: str) -> MeetingBriefing:
         return briefing(self.db, interaction_id, self.clock.now())

@@ -63,6 +63,7 @@ class SyncOutcome:
     items_stored: int = 0
     problems: tuple[str, ...] = ()  # per-item problems (reported; the rest went in)
     retry_at: datetime | None = None
+    changed_mail: bool = False  # the run stored, swept or queued mail for review
 
     @property
     def ok(self) -> bool:
@@ -161,7 +162,6 @@ class SyncService(Service):
         self._locks: dict[str, AccountLock] = {}
         self._jobs: dict[str, _Job] = {}
         self._guard = threading.Lock()
-        self._landed: set[str] = set()  # accounts whose run stored, deleted or queued mail
 
     # ------------------------------------------------------------------ state
     def _lock_for(self, account_id: str) -> AccountLock:
@@ -279,16 +279,16 @@ class SyncService(Service):
             )
         with self._guard:
             self._jobs[account_id] = _Job(token, self.clock.now())
+        outcome = None
         try:
-            return self._run_locked(account_id, name, token, progress, confirm_guards)
+            outcome = self._run_locked(account_id, name, token, progress, confirm_guards)
+            return outcome
         finally:
             with self._guard:
                 self._jobs.pop(account_id, None)
-                landed = account_id in self._landed
-                self._landed.discard(account_id)
             lock.release()
             self.services.changes.publish(("account",), reason="sync finished")
-            if landed:
+            if outcome is not None and outcome.changed_mail:
                 # The views showing mail read again once, when the sync is done: read
                 # while it runs, each refresh competed with the sync for the interpreter
                 # (My Day froze 150 ms at a time; the Sync page shows the progress).
@@ -395,7 +395,7 @@ class SyncService(Service):
                     SyncProgress(account_id, name, step.scope, step.done, step.total, step.stored)
                 )
 
-        report = sync_source(
+        return sync_source(
             self.book,
             source,
             account_id=account_id,
@@ -404,10 +404,6 @@ class SyncService(Service):
             progress=relay,
             confirm_guards=confirm_guards,
         )
-        if report.stored or report.deleted or report.review_added:
-            with self._guard:
-                self._landed.add(account_id)
-        return report
 
     def _finished(self, account_id: str, report: SyncReport) -> SyncOutcome:
         # Ingest stored last_success_at, the counts and a summary of unreadable items.
@@ -423,6 +419,7 @@ class SyncService(Service):
             seen,
             stored,
             problems,
+            changed_mail=bool(stored or report.deleted or report.review_added),
         )
 
     def _offline(self, account_id: str, name: str, error: Any) -> SyncOutcome:

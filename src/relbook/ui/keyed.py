@@ -37,6 +37,7 @@ class KeyedColumn:
         self._owner = owner
         self._shown: dict[str, tuple[object, QWidget]] = {}
         self._generation = 0
+        self._pending = False
         layout.addStretch(1)  # stays last: cards are inserted before it
         self.made = 0  # cards made since the column was created (tests read it)
 
@@ -49,8 +50,6 @@ class KeyedColumn:
     def busy(self) -> bool:
         """Cards are still being made for the last ``show``."""
         return self._pending
-
-    _pending = False
 
     def _step(self, generation: int, wanted: list[Wanted], start: int, now: int) -> None:
         if generation != self._generation:

@@ -23,6 +23,9 @@ from relbook.ui.qt import (
 )
 from relbook.ui.style import icon, initials_pixmap
 
+# The main window's sidebar (pages estimate their width from the window's before layout).
+SIDEBAR_WIDTH = 212
+
 
 def label(
     text: str = "", role: str = "", *, wrap: bool = False, selectable: bool = False

@@ -37,7 +37,7 @@ from relbook.ui.qt import (
 )
 from relbook.ui.style import app_icon, icon
 from relbook.ui.tasks import TaskRunner
-from relbook.ui.widgets import ElidedLabel, Toast, label
+from relbook.ui.widgets import SIDEBAR_WIDTH, ElidedLabel, Toast, label
 
 if TYPE_CHECKING:
     from relbook.app import AppPaths
@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
 
         sidebar = QFrame()
         sidebar.setObjectName("sidebar")
-        sidebar.setFixedWidth(212)
+        sidebar.setFixedWidth(SIDEBAR_WIDTH)
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(10, 14, 10, 10)
         side.setSpacing(6)

@@ -28,6 +28,7 @@ from relbook.ui.qt import (
     isValid,
 )
 from relbook.ui.widgets import (
+    SIDEBAR_WIDTH,
     Card,
     ElidedLabel,
     EmptyState,
@@ -47,8 +48,10 @@ PREFETCH_KEY = "myday"
 # At most one My Day read per this interval: a sync lands a page of mail every second or
 # so, and My Day reads a hundred milliseconds' worth each time (a quiet change: at once).
 REFRESH_MS = 3000
-# Left-column cards the first paint makes at once: today's heading and first meetings.
-FIRST_SCREEN_CARDS = 4
+# Meetings briefed before the first paint (the rest are read after it), and the left-column
+# cards the first paint makes at once: today's heading and those meetings.
+FIRST_SCREEN_MEETINGS = 3
+FIRST_SCREEN_CARDS = FIRST_SCREEN_MEETINGS + 1
 POINT_LABELS = {"promise": "Promised", "todo": "To do", "question": "Open question"}
 
 
@@ -73,7 +76,7 @@ def prefetch(ctx: UiContext) -> None:
     """My Day's first screen, read while the window builds its shell (start-up): the
     first meetings' briefings only; the page reads the rest after its first paint."""
     services = ctx.services
-    ctx.prefetch(PREFETCH_KEY, lambda: services.myday.load(briefings=FIRST_SCREEN_CARDS - 1))
+    ctx.prefetch(PREFETCH_KEY, lambda: services.myday.load(briefings=FIRST_SCREEN_MEETINGS))
 
 
 class MyDayPage(Page):
@@ -156,7 +159,7 @@ class MyDayPage(Page):
 
     def _read(self) -> None:
         services = self.ctx.services
-        briefings = FIRST_SCREEN_CARDS - 1 if self.data is None else None
+        briefings = FIRST_SCREEN_MEETINGS if self.data is None else None
 
         # The service is reached on the worker: its first use imports the insight
         # package (~0.2 s), which must not hold up the UI thread at start-up.
@@ -269,7 +272,7 @@ class MyDayPage(Page):
         if self.isVisible() and self._left_box.width() > 100:
             left = self._left_box.width()
         else:  # not laid out yet (start-up): from the window, as the columns will share it
-            sidebar = 212 if self.window() is not self else 0
+            sidebar = SIDEBAR_WIDTH if self.window() is not self else 0
             avail = (self.window().width() - sidebar - 16) - 2 * 28 - 18
             right = min(470, max(330, avail * 2 // 5))
             left = avail - right
